@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The IRQ-suspension fork of Linux 6.12: a patch stack on Debian's
+# linux-source-6.12 and the harness that builds, boots and tests it.
+# See README.md; `make help` lists the targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+TOP := $(CURDIR)
+
+include base.conf
+
+CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/napifork
+BUILD ?= $(TOP)/build
+TREE := $(BUILD)/linux
+OBJ := $(BUILD)/obj
+MODROOT := $(BUILD)/modroot
+PATCHES := $(TOP)/patches
+JOBS ?= $(shell nproc)
+BASE_TAG := base-$(subst ~,_,$(BASE_VERSION))
+
+# Configuration fragments merged, in this order, over x86_64_defconfig.
+FRAGMENTS ?= $(TREE)/kernel/configs/kvm_guest.config $(TOP)/configs/vm.config \
+	     $(TOP)/configs/mlx5.config
+
+# Variables with a fixed set of values.
+KVM ?= auto
+NICS ?= 0
+VM_TIMEOUT ?= 600
+CMD ?=
+check_value = $(if $(filter $(2),$($(1))),,$(error $(1)=$($(1)) is not valid; use one of: $(2)))
+$(call check_value,KVM,auto on off)
+$(call check_value,NICS,0 2)
+
+# ccache, when present; its base_dir makes hits independent of where the
+# repository is cloned.
+export CCACHE_BASEDIR := $(TOP)
+export CCACHE_NOHASHDIR := true
+export CCACHE_MAXSIZE ?= 10G
+KMAKE := $(TOP)/scripts/kmake
+export TOP BUILD TREE OBJ MODROOT PATCHES CACHE JOBS KMAKE
+
+.PHONY: help deps base tree export export-check config kernel vm run check \
+	clean distclean
+.DELETE_ON_ERROR:
+
+help:
+	@echo "make run           build the fork and boot it (shell, or a demonstration without a terminal)"
+	@echo "make check         build what is stale and run every test; ends with 'N passed, N failed, N skipped'"
+	@echo "make vm CMD='...'  boot the built kernel and run CMD as root (NICS=2 adds two hub-joined virtio-net NICs)"
+	@echo "make tree          materialize the fork in build/linux: base commit + one commit per patch"
+	@echo "make export        write build/linux's commits (base..HEAD) back to patches/"
+	@echo "make export-check  fail and name what build/linux holds that patches/ does not"
+	@echo "make kernel        configure and build the kernel and modules (build/obj, build/modroot)"
+	@echo "make deps | base | config | clean | distclean"
+	@echo "variables: BASE_VERSION BASE_SHA256 (base.conf) KVM=auto|on|off NICS=0|2 VM_TIMEOUT=s JOBS=n"
+
+.DEFAULT:
+	@echo "make: unknown target '$@'; 'make help' lists the targets" >&2; exit 2
+
+deps:
+	@scripts/deps.sh
+
+base: deps
+	@scripts/base.sh '$(BASE_VERSION)' '$(BASE_SHA256)' '$(CACHE)' >/dev/null
+
+tree: base
+	@scripts/stack.py tree '$(CACHE)/base-$(BASE_VERSION).git' '$(BASE_TAG)' '$(TREE)' '$(PATCHES)'
+
+export:
+	@test -d $(TREE)/.git || { echo "export: no tree at $(TREE); run 'make tree'" >&2; exit 1; }
+	@scripts/stack.py export '$(TREE)' '$(PATCHES)'
+
+export-check:
+	@scripts/stack.py check '$(TREE)' '$(PATCHES)'
+
+config: tree
+	@scripts/config.sh $(FRAGMENTS)
+
+kernel: config
+	@echo "kernel: building in $(OBJ)"
+	@$(KMAKE) -s bzImage modules headers
+	@rm -rf $(MODROOT).new && $(KMAKE) -s modules_install INSTALL_MOD_PATH=$(MODROOT).new \
+		INSTALL_MOD_STRIP=1 >/dev/null && rm -rf $(MODROOT) && mv $(MODROOT).new $(MODROOT)
+	@echo "kernel: $$(cat $(OBJ)/include/config/kernel.release) ready"
+
+vm:
+	@scripts/vm.sh "$$CMD"
+
+run: kernel
+	@if [ -t 0 ] && [ -t 1 ]; then scripts/vm.sh --interactive; \
+	else scripts/vm.sh "$(TOP)/scripts/demo.sh"; fi
+
+check: kernel
+	@scripts/check.sh
+
+clean:
+	@scripts/stack.py check '$(TREE)' '$(PATCHES)' >/dev/null || { \
+		echo "clean: $(TREE) holds work that patches/ does not; 'make export' first" >&2; exit 1; }
+	rm -rf $(BUILD)
+
+distclean: clean
+	rm -rf $(CACHE)

@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Fetch Debian's linux-source-6.12 at the pinned version, verify its
+# SHA-256 and turn it into a one-commit git repository in the cache.
+# Prints the path of that repository.  Everything lives under $CACHE,
+# outside any build tree, so `make clean` does not refetch.
+#
+# usage: base.sh VERSION SHA256 CACHE_DIR
+set -euo pipefail
+
+ver=$1 sum=$2 cache=$3
+tag="base-${ver//\~/_}"	# git refuses "~" in names
+pkg=linux-source-6.12
+deb="$cache/${pkg}_${ver}_all.deb"
+repo="$cache/base-$ver.git"
+
+die() { echo "base: $*" >&2; exit 1; }
+
+mkdir -p "$cache"
+if [ -d "$repo" ] && git -C "$repo" rev-parse -q --verify "refs/tags/$tag" >/dev/null; then
+	echo "$repo"
+	exit 0
+fi
+
+if [ ! -f "$deb" ]; then
+	echo "base: downloading $pkg=$ver" >&2
+	if ! (cd "$cache" && apt-get download "$pkg=$ver" >&2 2>/dev/null); then
+		avail=$(apt-cache madison "$pkg" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | tr '\n' ' ')
+		die "$pkg version $ver is not offered by apt (offered: ${avail:-none; run apt-get update})." \
+		    "Pick another 6.12.y with 'make BASE_VERSION=<version> BASE_SHA256=<sha256> ...'" \
+		    "(or edit base.conf); the stack is then applied with 3-way merging."
+	fi
+fi
+
+got=$(sha256sum "$deb" | cut -d' ' -f1)
+if [ "$got" != "$sum" ]; then
+	die "checksum mismatch for $deb: expected $sum, got $got." \
+	    "If you moved BASE_VERSION, record the new BASE_SHA256; otherwise delete the file and retry."
+fi
+
+echo "base: unpacking $pkg $ver" >&2
+tmp=$(mktemp -d "$cache/unpack.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" ./usr/src/linux-source-6.12.tar.xz
+mkdir "$tmp/src"
+tar -xf "$tmp/usr/src/linux-source-6.12.tar.xz" -C "$tmp/src" --strip-components=1
+rm -rf "$tmp/usr"
+
+# Debian appends a section to the top-level .gitignore that ignores
+# everything ("/*" then "!/debian/"), which would hide every file and
+# every new file from git.  Drop that section; it is the only
+# difference between the base commit and the tarball.
+python3 - "$tmp/src/.gitignore" <<'PY'
+import re, sys
+p = sys.argv[1]
+s = open(p).read()
+s2 = re.sub(r'\n#\n# Debian packaging: ignore everything.*\Z', '\n', s, flags=re.S)
+open(p, 'w').write(s2.rstrip('\n') + '\n')
+PY
+
+cd "$tmp/src"
+git init -q -b base
+git -c user.name="Debian linux-source" -c user.email="debian-kernel@lists.debian.org" \
+    -c core.autocrlf=false add -A -f .
+GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" GIT_COMMITTER_DATE="2000-01-01T00:00:00Z" \
+git -c user.name="Debian linux-source" -c user.email="debian-kernel@lists.debian.org" \
+    commit -q -m "Debian $pkg $ver" -m "Unpacked from ${pkg}_${ver}_all.deb (sha256 $sum)," \
+    -m "less the Debian packaging section of the top-level .gitignore."
+git tag "$tag"
+cd /
+rm -rf "$repo"
+mv "$tmp/src/.git" "$repo"
+git --git-dir="$repo" config core.bare true
+echo "$repo"

@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: the host-side gates, then tests/check.list in the VM, then a
+# scan of the guest's kernel log.  Prints one line per test and ends with
+# "check: N passed, N failed, N skipped"; exits 1 if anything failed.
+set -uo pipefail
+
+list=$TOP/tests/check.list
+dir=$BUILD/check
+rm -rf "$dir" && mkdir -p "$dir"
+results=$dir/results
+: > "$results"
+
+# result STATUS NAME [DETAIL]: STATUS is pass, fail or skip.
+result() {
+	printf '%s\t%s\t%s\n' "$1" "$2" "${3-}" >> "$results"
+	case $1 in
+	pass) echo "ok - $2${3:+ ($3)}" ;;
+	skip) echo "ok - $2 # SKIP ${3-}" ;;
+	*) echo "not ok - $2${3:+ ($3)}" ;;
+	esac
+}
+
+# 1. checkpatch --strict on every patch of the stack.
+while read -r p; do
+	log=$dir/checkpatch-${p%.patch}.log
+	if (cd "$TREE" && scripts/checkpatch.pl --strict --no-color --show-types \
+		"$PATCHES/$p") > "$log" 2>&1; then
+		result pass "checkpatch --strict $p"
+	else
+		sed -n '/^\(ERROR\|WARNING\|CHECK\)/,/^$/p' "$log" | sed 's/^/# /'
+		result fail "checkpatch --strict $p" "$(grep -m1 '^total:' "$log")"
+	fi
+done < <(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$PATCHES/series")
+
+# 2. W=1 C=1 build of mlx5 and of every object the stack touches.
+if "$TOP/scripts/gate.sh" > "$dir/gate.log" 2>&1; then
+	result pass "W=1 C=1 build gate" "$(tail -n1 "$dir/gate.log")"
+else
+	sed 's/^/# /' "$dir/gate.log" | tail -n 40
+	result fail "W=1 C=1 build gate" "$(tail -n1 "$dir/gate.log")"
+fi
+
+# 3. C selftests are built on the host, against the fork's uapi headers.
+while read -r kind sdir name _; do
+	[ "$kind" = kselftest ] && [ -f "$TREE/tools/testing/selftests/$sdir/$name.c" ] || continue
+	o=$BUILD/kselftest/$sdir
+	mkdir -p "$o"
+	make -s -C "$TREE/tools/testing/selftests/$sdir" OUTPUT="$o" \
+		KHDR_INCLUDES="-isystem $OBJ/usr/include" "$o/$name" > "$dir/build-$name.log" 2>&1 ||
+		{ sed 's/^/# /' "$dir/build-$name.log"; echo "# building $sdir/$name failed"; }
+done < <(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$list")
+
+# 4. The list, in the VM.
+VM_OUT=$dir/vm VM_TIMEOUT=${VM_TIMEOUT:-1800} "$TOP/scripts/vm.sh" \
+	"$TOP/scripts/guest-check.sh $list $dir/vm/results"
+vrc=$?
+if [ -f "$dir/vm/results" ]; then
+	cat "$dir/vm/results" >> "$results"
+fi
+if [ $vrc -ne 0 ] && [ ! -f "$dir/vm/status" ]; then
+	result fail "VM run" "the guest did not finish (exit $vrc)"
+fi
+
+# 5. The guest's kernel log: any oops, WARN, lockdep or hung-task report fails.
+log=$dir/vm/dmesg.txt
+[ -f "$log" ] || log=$dir/vm/console.log
+splats='(WARNING:|BUG:|Oops|kernel BUG at|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|INFO: task .* blocked for more than|rcu: INFO: rcu_.* detected stalls|Kernel panic|UBSAN:|KASAN:|ODEBUG:)'
+if [ ! -f "$log" ]; then
+	result fail "guest kernel log clean" "no kernel log"
+elif grep -E -m5 "$splats" "$log" > "$dir/splats.txt"; then
+	sed 's/^/# /' "$dir/splats.txt"
+	result fail "guest kernel log clean" "$(head -n1 "$dir/splats.txt" | cut -c1-100)"
+else
+	result pass "guest kernel log clean"
+fi
+
+pass=$(grep -c '^pass' "$results")
+fail=$(grep -c '^fail' "$results")
+skip=$(grep -c '^skip' "$results")
+echo "check: $pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

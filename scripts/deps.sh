@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install the Debian packages the harness needs when they are missing:
+# as root with apt-get, otherwise print the exact command and stop.
+set -euo pipefail
+
+# command-or-file:package
+need=(
+	gcc:build-essential make:make flex:flex bison:bison bc:bc
+	/usr/include/libelf.h:libelf-dev /usr/include/openssl/ssl.h:libssl-dev
+	pahole:dwarves cpio:cpio rsync:rsync xz:xz-utils
+	ccache:ccache sparse:sparse
+	qemu-system-x86_64:qemu-system-x86
+	python3:python3 /usr/lib/python3/dist-packages/yaml:python3-yaml
+	perl:perl git:git apt-get:apt dpkg-deb:dpkg
+	ip:iproute2 ethtool:ethtool modprobe:kmod udevadm:udev
+	stdbuf:coreutils timeout:coreutils
+)
+
+missing=()
+for item in "${need[@]}"; do
+	what=${item%%:*} pkg=${item#*:}
+	if [[ $what == /* ]]; then
+		[ -e "$what" ] && continue
+	else
+		command -v "$what" >/dev/null && continue
+	fi
+	[[ " ${missing[*]-} " == *" $pkg "* ]] || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+line="apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages; run as root:" >&2
+	echo "  $line" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$line >/dev/null || { apt-get update -q >/dev/null && $line >/dev/null; } ||
+	{ echo "deps: '$line' failed" >&2; exit 1; }

@@ -1,0 +1,121 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the built fork kernel under QEMU with the host's root filesystem
+# shared read-only over virtio-9p and run a command in it as root.
+#
+# usage: vm.sh [--interactive | COMMAND]
+#
+# COMMAND's output streams to stdout; the exit status is COMMAND's.  The
+# guest always powers off; one that is still running after $VM_TIMEOUT
+# seconds is killed and the exit status is 124.  The kernel's console goes
+# to $VM_OUT/console.log and the guest's dmesg to $VM_OUT/dmesg.txt.
+#
+# Environment: NICS=2 adds two virtio-net NICs joined by a QEMU hub;
+# KVM=auto|on|off (auto uses KVM only where a bounded probe boot works);
+# VM_OUT (default: a new directory under build/vm), VM_MEM, VM_CPUS.
+set -euo pipefail
+
+die() { echo "vm: $*" >&2; exit 1; }
+
+interactive=0
+if [ "${1-}" = --interactive ]; then
+	interactive=1
+	shift
+fi
+cmd=${1-}
+[ $interactive = 1 ] || [ -n "$cmd" ] || die "nothing to run: make vm CMD='...'"
+
+kernel=$OBJ/arch/x86/boot/bzImage
+[ -f "$kernel" ] || die "no kernel at $kernel: run 'make kernel' first"
+release=$(cat "$OBJ/include/config/kernel.release")
+[ -d "$MODROOT/lib/modules/$release" ] || die "no modules for $release in $MODROOT: run 'make kernel'"
+
+mkdir -p "$BUILD/vm"
+out=${VM_OUT:-$(mktemp -d "$BUILD/vm/run.XXXXXX")}
+mkdir -p "$out"
+rm -f "$out/status" "$out/console.log" "$out/dmesg.txt"
+ln -sfn "$out" "$BUILD/vm/last"
+printf '%s\n' "$cmd" > "$out/cmd"
+[ $interactive = 1 ] && touch "$out/interactive" || rm -f "$out/interactive"
+
+qemu_args() {	# $1: tcg or kvm; $2: directory of the run
+	local accel=$1 dir=$2 cpu=max
+	[ "$accel" = kvm ] && cpu=host
+	echo -machine q35,accel="$accel" -cpu "$cpu" -smp "${VM_CPUS:-2}" -m "${VM_MEM:-2G}"
+	echo -nodefaults -no-user-config -display none -no-reboot
+	echo -kernel "$kernel"
+	echo -fsdev local,id=root,path=/,security_model=none,readonly=on
+	echo -device virtio-9p-pci,fsdev=root,mount_tag=hostroot
+	echo -fsdev local,id=out,path="$dir",security_model=none
+	echo -device virtio-9p-pci,fsdev=out,mount_tag=out
+	echo -serial file:"$dir/console.log"
+	if [ "${NICS:-0}" = 2 ]; then
+		echo -netdev hubport,id=n0,hubid=0 -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:01
+		echo -netdev hubport,id=n1,hubid=0 -device virtio-net-pci,netdev=n1,mac=52:54:00:12:34:02
+	fi
+}
+
+bootargs() {	# $1: directory of the run
+	echo "root=hostroot rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose"
+	echo "ro console=ttyS0 panic=-1 init=$TOP/scripts/guest-init"
+	echo "NAPIFORK_OUT=$1 NAPIFORK_TOP=$TOP NAPIFORK_BUILD=$BUILD NAPIFORK_MODROOT=$MODROOT"
+}
+
+# Nested KVM hangs on some hosts while the kernel decompresses; TCG always
+# works.  Probe once per host kernel and QEMU version, bounded in time.
+accel=tcg
+case "${KVM:-auto}" in
+on) accel=kvm ;;
+auto)
+	if [ -w /dev/kvm ]; then
+		probe="$CACHE/kvm-probe-$(uname -r)-$(qemu-system-x86_64 --version | head -1 | tr -cd '0-9.')"
+		if [ ! -f "$probe" ]; then
+			mkdir -p "$CACHE" "$out/probe"
+			echo true > "$out/probe/cmd"
+			# shellcheck disable=SC2046
+			timeout -k 5 30 qemu-system-x86_64 $(qemu_args kvm "$out/probe") \
+				-append "$(bootargs "$out/probe" | tr '\n' ' ')" \
+				-serial null </dev/null >/dev/null 2>&1 || true
+			if [ "$(cat "$out/probe/status" 2>/dev/null)" = 0 ]; then
+				echo kvm > "$probe"
+			else
+				echo tcg > "$probe"
+			fi
+			rm -rf "$out/probe"
+		fi
+		accel=$(cat "$probe")
+	fi
+	;;
+esac
+
+# ttyS0 (the first -serial) is the kernel console, to console.log; ttyS1,
+# the command's terminal, is this process's stdio.
+if [ $interactive = 1 ]; then
+	tty=(-chardev stdio,id=con,mux=on,signal=off -serial chardev:con -mon chardev=con,mode=readline)
+	echo "vm: booting $release ($accel); the shell's 'exit' powers off, Ctrl-A x kills the VM"
+else
+	tty=(-chardev stdio,id=con -serial chardev:con)
+	exec </dev/null		# no raw mode on the caller's terminal
+fi
+
+set +e
+# shellcheck disable=SC2046
+timeout -k 10 "${VM_TIMEOUT:-600}" qemu-system-x86_64 $(qemu_args "$accel" "$out") "${tty[@]}" \
+	-append "$(bootargs "$out" | tr '\n' ' ')"
+qrc=$?
+set -e
+[ $interactive = 1 ] && stty sane 2>/dev/null || true
+
+if [ -f "$out/status" ]; then
+	exit "$(cat "$out/status")"
+fi
+if [ $qrc = 124 ] || [ $qrc = 137 ]; then
+	echo "vm: guest killed after ${VM_TIMEOUT:-600} s (hung); kernel log: $out/console.log" >&2
+	tail -n 30 "$out/console.log" >&2 2>/dev/null || true
+	exit 124
+fi
+echo "vm: guest stopped without an exit status (failed to boot or crashed; qemu exit $qrc)." >&2
+echo "vm: last kernel messages ($out/console.log):" >&2
+tail -n 30 "$out/console.log" >&2 2>/dev/null || true
+exit 1
