@@ -80,8 +80,7 @@ config: tree
 kernel: config
 	@echo "kernel: building in $(OBJ)"
 	@$(KMAKE) -s bzImage modules headers
-	@rm -rf $(MODROOT).new && $(KMAKE) -s modules_install INSTALL_MOD_PATH=$(MODROOT).new \
-		INSTALL_MOD_STRIP=1 >/dev/null && rm -rf $(MODROOT) && mv $(MODROOT).new $(MODROOT)
+	@$(KMAKE) -s modules_install INSTALL_MOD_PATH=$(MODROOT) INSTALL_MOD_STRIP=1 >/dev/null
 	@echo "kernel: $$(cat $(OBJ)/include/config/kernel.release) ready"
 
 vm:

@@ -60,7 +60,7 @@ open(p, 'w').write(s2.rstrip('\n') + '\n')
 PY
 
 cd "$tmp/src"
-git init -q -b base
+git init -q -b debian
 git -c user.name="Debian linux-source" -c user.email="debian-kernel@lists.debian.org" \
     -c core.autocrlf=false add -A -f .
 GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" GIT_COMMITTER_DATE="2000-01-01T00:00:00Z" \

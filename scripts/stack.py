@@ -256,6 +256,10 @@ def cmd_tree(base_repo, base_tag, tree, patches):
             git(tree, "config", "user.email", check=False) or "napifork@localhost")
         git(tree, "config", "gc.auto", "0")
         git(tree, "checkout", "-q", "-b", "fork", base_tag, capture=False)
+        for branch in git(tree, "for-each-ref", "--format=%(refname:short)",
+                          "refs/heads/").splitlines():
+            if branch != "fork":        # only "fork"; "base" is a tag
+                git(tree, "branch", "-q", "-D", branch)
         git(tree, "tag", "-f", "base", base_tag)
         state_set(tree, base=base_tag)
         apply_series(tree, patches)

@@ -45,7 +45,7 @@ qemu_args() {	# $1: tcg or kvm; $2: directory of the run
 	echo -machine q35,accel="$accel" -cpu "$cpu" -smp "${VM_CPUS:-2}" -m "${VM_MEM:-2G}"
 	echo -nodefaults -no-user-config -display none -no-reboot
 	echo -kernel "$kernel"
-	echo -fsdev local,id=root,path=/,security_model=none,readonly=on
+	echo -fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap
 	echo -device virtio-9p-pci,fsdev=root,mount_tag=hostroot
 	echo -fsdev local,id=out,path="$dir",security_model=none
 	echo -device virtio-9p-pci,fsdev=out,mount_tag=out
