@@ -11,6 +11,7 @@ need=(
 	/usr/include/libelf.h:libelf-dev /usr/include/openssl/ssl.h:libssl-dev
 	pahole:dwarves cpio:cpio rsync:rsync xz:xz-utils
 	ccache:ccache sparse:sparse
+	/usr/include/sys/capability.h:libcap-dev
 	qemu-system-x86_64:qemu-system-x86
 	python3:python3 /usr/lib/python3/dist-packages/yaml:python3-yaml
 	perl:perl git:git apt-get:apt dpkg-deb:dpkg

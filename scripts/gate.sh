@@ -33,7 +33,7 @@ warnings() {
 		fi
 	done
 	TREE=$src OBJ=$obj "$KMAKE" -k W=1 C=1 "${targets[@]}" > "$log" 2>&1 || true
-	grep -E ': (warning|error): ' "$log" |
+	{ grep -E ': (warning|error): ' "$log" || true; } |
 		sed -E -e "s#^($src|$obj)/##" -e 's#^(\.\./)+##' -e 's/:[0-9]+(:[0-9]+)?: /: /' |
 		sort -u
 }

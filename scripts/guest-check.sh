@@ -21,7 +21,7 @@ result() {
 }
 
 kunit() {	# MODULE
-	local mod=$1 log=/tmp/kunit-$1.log rc
+	local mod=$1 log=/tmp/kunit-$1.log res rc
 	dmesg -C
 	if ! modprobe "$mod"; then
 		result fail "kunit $mod" "modprobe failed"
@@ -29,21 +29,27 @@ kunit() {	# MODULE
 	fi
 	dmesg > "$log"
 	modprobe -r "$mod"
-	python3 "$TREE/tools/testing/kunit/kunit.py" parse < "$log"
+	res=$(python3 "$TREE/tools/testing/kunit/kunit.py" parse < "$log")
 	rc=$?
+	echo "$res"
+	res=$(grep -o 'Ran [0-9]* tests.*' <<< "$res")
 	if [ $rc -eq 0 ]; then
-		result pass "kunit $mod" "$(grep -cE '^\[.*\] +ok [0-9]+ ' "$log") results"
+		result pass "kunit $mod" "$res"
 	else
-		result fail "kunit $mod" "kunit.py parse exit $rc"
+		result fail "kunit $mod" "kunit.py parse exit $rc: $res"
 	fi
 }
 
 kselftest() {	# DIR NAME
-	local sdir=$1 name=$2 test out
+	local sdir=$1 name=$2 test res out log=/tmp/ksft-$2.log
 	test=./$name
 	[ -x "$BUILD/kselftest/$sdir/$name" ] && test=$BUILD/kselftest/$sdir/$name
-	out=$( (cd "$ksft/$sdir" && BASE_DIR=$ksft && . "$ksft/kselftest/runner.sh" &&
-		run_many "$test") 2>&1 | tee /dev/stderr | grep -E '^(not )?ok 1 ')
+	: > "$log"
+	res=$( (set +u; cd "$ksft/$sdir" && BASE_DIR=$ksft && . "$ksft/kselftest/runner.sh" &&
+		logfile=$log && run_many "$test") 2>&1)
+	cat "$log"
+	echo "$res"
+	out=$(grep -E '^(not )?ok 1 ' <<< "$res")
 	case "$out" in
 	"not ok"*) result fail "kselftest $sdir/$name" "${out#*# }" ;;
 	*"# SKIP"*) result skip "kselftest $sdir/$name" ;;
