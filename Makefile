@@ -40,7 +40,7 @@ export CCACHE_MAXSIZE ?= 10G
 KMAKE := $(TOP)/scripts/kmake
 export TOP BUILD TREE OBJ MODROOT PATCHES CACHE JOBS KMAKE
 
-.PHONY: help deps base tree export export-check config kernel vm run check \
+.PHONY: help deps base tree export export-check config kernel vm run check gate \
 	clean distclean
 .DELETE_ON_ERROR:
 
@@ -52,6 +52,7 @@ help:
 	@echo "make export        write build/linux's commits (base..HEAD) back to patches/"
 	@echo "make export-check  fail and name what build/linux holds that patches/ does not"
 	@echo "make kernel        configure and build the kernel and modules (build/obj, build/modroot)"
+	@echo "make gate          the W=1 C=1 build of mlx5 and of every object the patches touch"
 	@echo "make deps | base | config | clean | distclean"
 	@echo "variables: BASE_VERSION BASE_SHA256 (base.conf) KVM=auto|on|off NICS=0|2 VM_TIMEOUT=s JOBS=n"
 
@@ -92,6 +93,9 @@ run: kernel
 
 check: kernel
 	@scripts/check.sh
+
+gate: kernel
+	@scripts/gate.sh
 
 clean:
 	@scripts/stack.py check '$(TREE)' '$(PATCHES)' >/dev/null || { \
