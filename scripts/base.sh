@@ -35,8 +35,9 @@ fi
 
 got=$(sha256sum "$deb" | cut -d' ' -f1)
 if [ "$got" != "$sum" ]; then
+	mv -f "$deb" "$deb.bad"
 	die "checksum mismatch for $deb: expected $sum, got $got." \
-	    "If you moved BASE_VERSION, record the new BASE_SHA256; otherwise delete the file and retry."
+	    "The download was moved to $deb.bad. If you moved BASE_VERSION, record its BASE_SHA256."
 fi
 
 echo "base: unpacking $pkg $ver" >&2

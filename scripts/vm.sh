@@ -32,6 +32,8 @@ release=$(cat "$OBJ/include/config/kernel.release")
 [ -d "$MODROOT/lib/modules/$release" ] || die "no modules for $release in $MODROOT: run 'make kernel'"
 
 mkdir -p "$BUILD/vm"
+# shellcheck disable=SC2012
+ls -dt "$BUILD"/vm/run.* 2>/dev/null | tail -n +10 | xargs -r rm -rf	# keep the last runs
 out=${VM_OUT:-$(mktemp -d "$BUILD/vm/run.XXXXXX")}
 mkdir -p "$out"
 rm -f "$out/status" "$out/console.log" "$out/dmesg.txt"
@@ -99,9 +101,13 @@ else
 	exec </dev/null		# no raw mode on the caller's terminal
 fi
 
+# An interactive guest runs as long as its user wants (and must stay in
+# the terminal's foreground process group); any other is bounded.
+limit=(timeout -k 10 "${VM_TIMEOUT:-600}")
+[ $interactive = 1 ] && limit=()
 set +e
 # shellcheck disable=SC2046
-timeout -k 10 "${VM_TIMEOUT:-600}" qemu-system-x86_64 $(qemu_args "$accel" "$out") "${tty[@]}" \
+"${limit[@]}" qemu-system-x86_64 $(qemu_args "$accel" "$out") "${tty[@]}" \
 	-append "$(bootargs "$out" | tr '\n' ' ')"
 qrc=$?
 set -e
