@@ -12,15 +12,7 @@ rm -rf "$dir" && mkdir -p "$dir"
 results=$dir/results
 : > "$results"
 
-# result STATUS NAME [DETAIL]: STATUS is pass, fail or skip.
-result() {
-	printf '%s\t%s\t%s\n' "$1" "$2" "${3-}" >> "$results"
-	case $1 in
-	pass) echo "ok - $2${3:+ ($3)}" ;;
-	skip) echo "ok - $2 # SKIP ${3-}" ;;
-	*) echo "not ok - $2${3:+ ($3)}" ;;
-	esac
-}
+. "$TOP/scripts/result.sh"
 
 # 1. checkpatch --strict on every patch of the stack.
 while read -r p; do

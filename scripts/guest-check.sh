@@ -11,14 +11,7 @@ list=$1 results=$2
 : > "$results"
 ksft=$TREE/tools/testing/selftests
 
-result() {
-	printf '%s\t%s\t%s\n' "$1" "$2" "${3-}" >> "$results"
-	case $1 in
-	pass) echo "ok - $2${3:+ ($3)}" ;;
-	skip) echo "ok - $2 # SKIP ${3-}" ;;
-	*) echo "not ok - $2${3:+ ($3)}" ;;
-	esac
-}
+. "$TOP/scripts/result.sh"
 
 kunit() {	# MODULE
 	local mod=$1 log=/tmp/kunit-$1.log res rc
