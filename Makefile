@@ -29,6 +29,7 @@ NICS ?= 0
 check_value = $(if $(filter $(2),$($(1))),,$(error $(1)=$($(1)) is not valid; use one of: $(2)))
 $(call check_value,KVM,auto on off)
 $(call check_value,NICS,0 2)
+export KVM NICS
 
 # ccache, when present; its base_dir makes hits independent of where the
 # repository is cloned.

@@ -15,7 +15,7 @@ need=(
 	qemu-system-x86_64:qemu-system-x86
 	python3:python3 /usr/lib/python3/dist-packages/yaml:python3-yaml
 	perl:perl git:git apt-get:apt dpkg-deb:dpkg
-	ip:iproute2 ethtool:ethtool modprobe:kmod udevadm:udev
+	ip:iproute2 ethtool:ethtool modprobe:kmod udevadm:udev ping:iputils-ping
 	stdbuf:coreutils timeout:coreutils
 )
 
