@@ -26,7 +26,8 @@ FRAGMENTS ?= $(TREE)/kernel/configs/kvm_guest.config $(TOP)/configs/vm.config \
 # Variables with a fixed set of values.
 KVM ?= auto
 NICS ?= 0
-check_value = $(if $(filter $(2),$($(1))),,$(error $(1)=$($(1)) is not valid; use one of: $(2)))
+check_value = $(if $(and $(filter $(2),$($(1))),$(filter 1,$(words $($(1))))),,\
+	$(error $(1)=$($(1)) is not valid; use one of: $(2)))
 $(call check_value,KVM,auto on off)
 $(call check_value,NICS,0 2)
 export KVM NICS

@@ -25,7 +25,7 @@ fi
 
 if [ ! -f "$deb" ]; then
 	echo "base: downloading $pkg=$ver" >&2
-	if ! (cd "$cache" && apt-get download "$pkg=$ver" >&2 2>/dev/null); then
+	if ! (cd "$cache" && apt-get download "$pkg=$ver" >&2); then
 		avail=$(apt-cache madison "$pkg" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | tr '\n' ' ')
 		die "$pkg version $ver is not offered by apt (offered: ${avail:-none; run apt-get update})." \
 		    "Pick another 6.12.y with 'make BASE_VERSION=<version> BASE_SHA256=<sha256> ...'" \
@@ -56,7 +56,9 @@ python3 - "$tmp/src/.gitignore" <<'PY'
 import re, sys
 p = sys.argv[1]
 s = open(p).read()
-s2 = re.sub(r'\n#\n# Debian packaging: ignore everything.*\Z', '\n', s, flags=re.S)
+s2, n = re.subn(r'\n#\n# Debian packaging: ignore everything.*\Z', '\n', s, flags=re.S)
+if not n and '\n/*\n' in s:
+    sys.exit(f"base: {p} ignores everything, in a form this script does not know")
 open(p, 'w').write(s2.rstrip('\n') + '\n')
 PY
 

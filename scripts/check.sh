@@ -39,29 +39,30 @@ while read -r kind sdir name _; do
 	[ "$kind" = kselftest ] && [ -f "$TREE/tools/testing/selftests/$sdir/$name.c" ] || continue
 	o=$BUILD/kselftest/$sdir
 	mkdir -p "$o"
+	rm -f "$o/$name"		# never run a stale binary
 	make -s -C "$TREE/tools/testing/selftests/$sdir" OUTPUT="$o" \
 		KHDR_INCLUDES="-isystem $OBJ/usr/include" "$o/$name" > "$dir/build-$name.log" 2>&1 ||
-		{ sed 's/^/# /' "$dir/build-$name.log"; echo "# building $sdir/$name failed"; }
+		{ sed 's/^/# /' "$dir/build-$name.log"; result fail "build kselftest $sdir/$name"; }
 done < <(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$list")
 
 # 4. The list, in the VM.
 VM_OUT=$dir/vm VM_TIMEOUT=${VM_TIMEOUT:-1800} "$TOP/scripts/vm.sh" \
 	"$TOP/scripts/guest-check.sh $list $dir/vm/results"
 vrc=$?
-if [ -f "$dir/vm/results" ]; then
-	cat "$dir/vm/results" >> "$results"
-fi
-if [ $vrc -ne 0 ] && [ ! -f "$dir/vm/status" ]; then
-	result fail "VM run" "the guest did not finish (exit $vrc)"
+[ -f "$dir/vm/results" ] && cat "$dir/vm/results" >> "$results"
+want=$(grep -cv -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$list")
+got=$(wc -l < "$dir/vm/results" 2>/dev/null || echo 0)
+if [ "$vrc" -ne 0 ] || [ "$got" -ne "$want" ]; then
+	result fail "VM run" "exit $vrc, $got of $want tests reported"
 fi
 
 # 5. The guest's kernel log: any oops, WARN, lockdep or hung-task report fails.
-log=$dir/vm/dmesg.txt
-[ -f "$log" ] || log=$dir/vm/console.log
+logs=()
+for f in "$dir/vm/dmesg.txt" "$dir/vm/console.log"; do [ -f "$f" ] && logs+=("$f"); done
 splats='(WARNING:|BUG:|Oops|kernel BUG at|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|INFO: task .* blocked for more than|rcu: INFO: rcu_.* detected stalls|Kernel panic|UBSAN:|KASAN:|ODEBUG:)'
-if [ ! -f "$log" ]; then
+if [ ${#logs[@]} -eq 0 ]; then
 	result fail "guest kernel log clean" "no kernel log"
-elif grep -E -m5 "$splats" "$log" > "$dir/splats.txt"; then
+elif grep -h -E -m5 "$splats" "${logs[@]}" > "$dir/splats.txt"; then
 	sed 's/^/# /' "$dir/splats.txt"
 	result fail "guest kernel log clean" "$(head -n1 "$dir/splats.txt" | cut -c1-100)"
 else

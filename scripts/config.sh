@@ -9,7 +9,10 @@
 set -euo pipefail
 
 stamp="$OBJ/.config.inputs"
-inputs=$(cat "$TREE/arch/x86/configs/x86_64_defconfig" "$@" | sha256sum)
+# The fragments, and the Kconfig files of the tree as committed or edited.
+inputs=$( (cat "$TREE/arch/x86/configs/x86_64_defconfig" "$@"
+	  git -C "$TREE" rev-parse HEAD
+	  git -C "$TREE" diff HEAD -- '*Kconfig*') | sha256sum)
 if [ -f "$OBJ/.config" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$inputs" ]; then
 	exit 0
 fi
@@ -42,6 +45,6 @@ while IFS= read -r line; do
 	"# $sym is not set") [ "$want" = n ] || { echo "config: $sym=$want requested, not set" >&2; bad=1; } ;;
 	*) [ "$want" = n ] && [ -z "$have" ] || { echo "config: $sym=$want requested, got '${have:-nothing}'" >&2; bad=1; } ;;
 	esac
-done < <(cat "${ours[@]}" | sed -e 's/[[:space:]]*$//' | grep -v '^[[:space:]]*$')
+done < <(cat "${ours[@]}" /dev/null | sed -e 's/[[:space:]]*$//' | grep -v '^[[:space:]]*$')
 [ "$bad" = 0 ] || { echo "config: fix the fragments (see $log)" >&2; exit 1; }
 echo "$inputs" > "$stamp"

@@ -12,12 +12,18 @@ set -euo pipefail
 gate=$BUILD/gate
 mkdir -p "$gate"
 
+# The .c files the stack changes, committed or not, as the build sees them.
 targets=(drivers/net/ethernet/mellanox/mlx5/core/)
 while read -r f; do
 	o=${f%.c}.o
 	[[ $f == drivers/net/ethernet/mellanox/mlx5/core/* ]] && continue
-	[ -f "$OBJ/$o" ] && targets+=("$o")
-done < <(git -C "$TREE" diff --name-only --diff-filter=AM base HEAD -- '*.c')
+	if [ -f "$OBJ/$o" ]; then
+		targets+=("$o")
+	else
+		echo "gate: $f is not built in this configuration; not gated"
+	fi
+done < <(git -C "$TREE" diff --name-only --diff-filter=AM base -- '*.c'
+	 git -C "$TREE" ls-files --others --exclude-standard -- '*.c')
 
 # warnings SRC OBJDIR LOG: W=1 C=1 build of the targets; normalized warnings on stdout.
 warnings() {
@@ -38,7 +44,7 @@ warnings() {
 	TREE=$src OBJ=$obj "$KMAKE" -k W=1 C=1 KCFLAGS=-Wno-error "${targets[@]}" > "$log" 2>&1 || true
 	{ grep -E ': (warning|error): ' "$log" || true; } |
 		sed -E -e "s#^($src|$obj|$rel)/##" -e 's/:[0-9]+(:[0-9]+)?: /: /' |
-		sort -u
+		sort			# a multiset: a second copy of a warning is new
 }
 
 warnings "$TREE" "$gate/fork" "$gate/fork.log" > "$gate/fork.warnings"
@@ -48,15 +54,15 @@ if grep -qE '(^|\s)(Error|error) [0-9]+|\*\*\*' "$gate/fork.log"; then
 	exit 1
 fi
 
-key=$( (echo "W=1 C=1 -Wno-error, v3"; git -C "$TREE" rev-parse base; cat "$OBJ/.config"; printf '%s\n' "${targets[@]}") |
+key=$( (echo "W=1 C=1 -Wno-error, v4"; git -C "$TREE" rev-parse base; cat "$OBJ/.config"; printf '%s\n' "${targets[@]}") |
 	sha256sum | cut -c1-16)
 baseline=$CACHE/gate-base-$key.warnings
 if [ ! -f "$baseline" ]; then
 	echo "gate: computing the base's warnings (once per base, config and targets)"
 	git -C "$TREE" worktree remove --force "$gate/base-src" 2>/dev/null || true
 	git -C "$TREE" worktree add -q --detach "$gate/base-src" base
-	warnings "$gate/base-src" "$gate/base" "$gate/base.log" > "$baseline.tmp"
-	mv "$baseline.tmp" "$baseline"
+	warnings "$gate/base-src" "$gate/base" "$gate/base.log" > "$baseline.$$"
+	mv "$baseline.$$" "$baseline"
 	git -C "$TREE" worktree remove --force "$gate/base-src"
 	rm -rf "$gate/base"
 fi

@@ -17,6 +17,7 @@ export: write base..HEAD back to patches/, with output that does not churn
 check:  exit 1 and name what the tree holds that patches/ does not.
 """
 
+import difflib
 import hashlib
 import os
 import re
@@ -98,7 +99,8 @@ def state_set(tree, **kv):
 
 def busy(tree):
     gd = git(tree, "rev-parse", "--absolute-git-dir")
-    for what in ("rebase-apply", "rebase-merge", "MERGE_HEAD", "CHERRY_PICK_HEAD"):
+    for what in ("rebase-apply", "rebase-merge", "MERGE_HEAD", "CHERRY_PICK_HEAD",
+                 "REVERT_HEAD", "BISECT_LOG"):
         if os.path.exists(os.path.join(gd, what)):
             return what
     return None
@@ -130,16 +132,26 @@ def format_patches(tree, outdir):
 
 
 def write_series(path, names, old_entries, old_trailer):
-    """Series for names, keeping each surviving patch's comment header."""
-    old = {name: comments for comments, name in old_entries}
-    carried, lines = [], []
-    for comments, name in old_entries:
-        if name not in names:           # removed: keep its header for the next
-            carried += comments
-    for name in names:
-        lines += old.get(name, carried)
-        if name in old:
-            carried = []
+    """Series for names, keeping the comment headers of the old series.
+
+    A header stays with the patch it stood before; a patch whose name
+    changed (a reworded subject) at the same place keeps it too.  The header
+    of a removed patch moves to the next patch that is kept.
+    """
+    old_names = [name for _, name in old_entries]
+    heads, carried = {}, []
+    sm = difflib.SequenceMatcher(a=old_names, b=names, autojunk=False)
+    for _, i1, i2, j1, j2 in sm.get_opcodes():
+        paired = min(i2 - i1, j2 - j1)  # equal, or replaced one for one
+        for k in range(i2 - i1):
+            if k < paired:
+                heads[j1 + k] = carried + old_entries[i1 + k][0]
+                carried = []
+            else:
+                carried += old_entries[i1 + k][0]
+    lines = []
+    for j, name in enumerate(names):
+        lines += heads.get(j, [])
         lines.append(name)
     lines += carried + old_trailer
     with open(path, "w") as f:
@@ -167,7 +179,8 @@ def compare(tree, patches):
     with tempfile.TemporaryDirectory() as tmp:
         names = format_patches(tree, tmp)
         have = patch_names(patches)
-        subjects = git(tree, "log", "--reverse", "--format=%s", "base..HEAD").splitlines()
+        subjects = git(tree, "log", "--reverse", "--no-merges", "--format=%s",
+                       "base..HEAD").splitlines()
         for name, subj in zip(names, subjects):
             path = os.path.join(patches, name)
             if name not in have or not os.path.exists(path):
@@ -189,6 +202,19 @@ def cmd_export(tree, patches):
         die("the tree has uncommitted changes; commit them (or git commit --fixup and "
             "git rebase -i --autosquash base) before exporting:\n  "
             + "\n  ".join(dirty(tree)))
+    synced = state_get(tree, "synced")
+    if os.path.isdir(patches) and synced and synced != patches_digest(patches):
+        die(f"{patches} changed since the tree was last in step with it (a pull or "
+            f"an edit?); exporting would overwrite that.  Run 'make tree' to apply "
+            f"it to the tree, or restore patches/ with git.")
+    if git(tree, "rev-list", "--merges", "base..HEAD"):
+        die("base..HEAD holds merge commits; a patch stack cannot express them: "
+            "rebase onto base first")
+    extra = [f for f in os.listdir(patches) if f != "series" and f not in patch_names(patches)] \
+        if os.path.isdir(patches) else []
+    if extra:
+        die(f"{patches} holds files the series does not name ({', '.join(sorted(extra))}); "
+            f"add them to the series or move them away before exporting")
     parent = os.path.dirname(os.path.abspath(patches))
     old_entries, old_trailer = read_series(patches)
     new = tempfile.mkdtemp(prefix=".patches.new.", dir=parent)
@@ -238,6 +264,9 @@ def apply_series(tree, patches):
                              text=True, capture_output=True)
         if res.returncode:
             print(res.stdout + res.stderr, file=sys.stderr)
+            # After 'git am --abort' the tree is as recorded here, so the
+            # next 'make tree' starts over from base.
+            state_set(tree, synced="", head=git(tree, "rev-parse", "HEAD"))
             die(f"patch {name} does not apply; the tree is left in 'git am' at that "
                 f"patch: resolve in {tree}, 'git am --continue', then 'make export' "
                 f"(or 'git am --abort' and fix patches/{name})")

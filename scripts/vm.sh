@@ -26,6 +26,7 @@ fi
 cmd=${1-}
 [ $interactive = 1 ] || [ -n "$cmd" ] || die "nothing to run: make vm CMD='...'"
 
+[[ ${VM_TIMEOUT:-600} =~ ^[1-9][0-9]*$ ]] || die "VM_TIMEOUT=$VM_TIMEOUT is not a number of seconds"
 kernel=$OBJ/arch/x86/boot/bzImage
 [ -f "$kernel" ] || die "no kernel at $kernel: run 'make kernel' first"
 release=$(cat "$OBJ/include/config/kernel.release")
@@ -75,18 +76,19 @@ auto)
 		if [ ! -f "$probe" ]; then
 			mkdir -p "$CACHE" "$out/probe"
 			echo true > "$out/probe/cmd"
+			prc=0
 			# shellcheck disable=SC2046
 			timeout -k 5 30 qemu-system-x86_64 $(qemu_args kvm "$out/probe") \
 				-append "$(bootargs "$out/probe" | tr '\n' ' ')" \
-				-serial null </dev/null >/dev/null 2>&1 || true
+				-serial null </dev/null >/dev/null 2>&1 || prc=$?
 			if [ "$(cat "$out/probe/status" 2>/dev/null)" = 0 ]; then
 				echo kvm > "$probe"
-			else
+			elif [ $prc = 124 ]; then	# the hang: remember it
 				echo tcg > "$probe"
 			fi
 			rm -rf "$out/probe"
 		fi
-		accel=$(cat "$probe")
+		accel=$(cat "$probe" 2>/dev/null || echo tcg)
 	fi
 	;;
 esac
