@@ -34,7 +34,7 @@ release=$(cat "$OBJ/include/config/kernel.release")
 
 mkdir -p "$BUILD/vm"
 # shellcheck disable=SC2012
-ls -dt "$BUILD"/vm/run.* 2>/dev/null | tail -n +10 | xargs -r rm -rf	# keep the last runs
+{ ls -dt "$BUILD"/vm/run.* 2>/dev/null || true; } | tail -n +10 | xargs -r rm -rf	# keep the last runs
 out=${VM_OUT:-$(mktemp -d "$BUILD/vm/run.XXXXXX")}
 mkdir -p "$out"
 rm -f "$out/status" "$out/console.log" "$out/dmesg.txt"
