@@ -10,6 +10,10 @@ TOP := $(CURDIR)
 
 include base.conf
 
+# CI may run with a bare environment; ccache and the cache need a home.
+ifndef HOME
+export HOME := $(shell getent passwd $$(id -u) | cut -d: -f6)
+endif
 CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/napifork
 BUILD ?= $(TOP)/build
 TREE := $(BUILD)/linux
