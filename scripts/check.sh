@@ -14,6 +14,9 @@ results=$dir/results
 
 . "$TOP/scripts/result.sh"
 
+# The entries of a series or list file: no comments, no blank lines.
+entries() { grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$1"; }
+
 # 1. checkpatch --strict on every patch of the stack.
 while read -r p; do
 	log=$dir/checkpatch-${p%.patch}.log
@@ -24,7 +27,7 @@ while read -r p; do
 		sed -n '/^\(ERROR\|WARNING\|CHECK\)/,/^$/p' "$log" | sed 's/^/# /'
 		result fail "checkpatch --strict $p" "$(grep -m1 '^total:' "$log")"
 	fi
-done < <(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$PATCHES/series")
+done < <(entries "$PATCHES/series")
 
 # 2. W=1 C=1 build of mlx5 and of every object the stack touches.
 if "$TOP/scripts/gate.sh" > "$dir/gate.log" 2>&1; then
@@ -43,14 +46,14 @@ while read -r kind sdir name _; do
 	make -s -C "$TREE/tools/testing/selftests/$sdir" OUTPUT="$o" \
 		KHDR_INCLUDES="-isystem $OBJ/usr/include" "$o/$name" > "$dir/build-$name.log" 2>&1 ||
 		{ sed 's/^/# /' "$dir/build-$name.log"; result fail "build kselftest $sdir/$name"; }
-done < <(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$list")
+done < <(entries "$list")
 
 # 4. The list, in the VM.
 VM_OUT=$dir/vm VM_TIMEOUT=${VM_TIMEOUT:-1800} "$TOP/scripts/vm.sh" \
 	"$TOP/scripts/guest-check.sh $list $dir/vm/results"
 vrc=$?
 [ -f "$dir/vm/results" ] && cat "$dir/vm/results" >> "$results"
-want=$(grep -cv -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$list")
+want=$(entries "$list" | wc -l)
 got=$(wc -l < "$dir/vm/results" 2>/dev/null || echo 0)
 if [ "$vrc" -ne 0 ] || [ "$got" -ne "$want" ]; then
 	result fail "VM run" "exit $vrc, $got of $want tests reported"
