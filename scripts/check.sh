@@ -17,12 +17,28 @@ results=$dir/results
 # The entries of a series or list file: no comments, no blank lines.
 entries() { grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$1"; }
 
+# Count the issues of a checkpatch log, less long lines in files that YNL
+# generates (ynl-regen.sh output, regenerated and never edited by hand).
+real_issues() {
+	awk -v tree="$TREE" '
+		/^(ERROR|WARNING|CHECK):/ { n++; t = $1; next }
+		/^#[0-9]+: FILE: / && t ~ /LONG_LINE/ {
+			split($3, f, ":")
+			if (system("grep -qs YNL-GEN " tree "/" f[1]) == 0)
+				n--
+			t = ""
+		}
+		END { print n + 0 }' "$1"
+}
+
 # 1. checkpatch --strict on every patch of the stack.
 while read -r p; do
 	log=$dir/checkpatch-${p%.patch}.log
 	if (cd "$TREE" && scripts/checkpatch.pl --strict --no-color --show-types \
 		"$PATCHES/$p") > "$log" 2>&1; then
 		result pass "checkpatch --strict $p"
+	elif [ "$(real_issues "$log")" -eq 0 ]; then
+		result pass "checkpatch --strict $p" "only long lines in YNL-generated code"
 	else
 		sed -n '/^\(ERROR\|WARNING\|CHECK\)/,/^$/p' "$log" | sed 's/^/# /'
 		result fail "checkpatch --strict $p" "$(grep -m1 '^total:' "$log")"
@@ -59,13 +75,13 @@ if [ "$vrc" -ne 0 ] || [ "$got" -ne "$want" ]; then
 	result fail "VM run" "exit $vrc, $got of $want tests reported"
 fi
 
-# 5. The guest's kernel log: any oops, WARN, lockdep or hung-task report fails.
+# 5. The guest's kernel log: any oops, WARN, lockdep or hung-task report fails,
+# except a warning a test announced ("expect a WARNING: TEXT"), which must come.
 logs=()
 for f in "$dir/vm/dmesg.txt" "$dir/vm/console.log"; do [ -f "$f" ] && logs+=("$f"); done
-splats='(WARNING:|BUG:|Oops|kernel BUG at|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|INFO: task .* blocked for more than|rcu: INFO: rcu_.* detected stalls|Kernel panic|UBSAN:|KASAN:|ODEBUG:)'
 if [ ${#logs[@]} -eq 0 ]; then
 	result fail "guest kernel log clean" "no kernel log"
-elif grep -h -E -m5 "$splats" "${logs[@]}" > "$dir/splats.txt"; then
+elif ! "$TOP/scripts/splats.py" "${logs[@]}" > "$dir/splats.txt"; then
 	sed 's/^/# /' "$dir/splats.txt"
 	result fail "guest kernel log clean" "$(head -n1 "$dir/splats.txt" | cut -c1-100)"
 else
