@@ -33,13 +33,13 @@ kunit() {	# MODULE
 	fi
 }
 
-kselftest() {	# DIR NAME
-	local sdir=$1 name=$2 test res out log=/tmp/ksft-$2.log
+kselftest() {	# DIR NAME [TIMEOUT]
+	local sdir=$1 name=$2 timeout=${3-} test res out log=/tmp/ksft-$2.log
 	test=./$name
 	[ -x "$BUILD/kselftest/$sdir/$name" ] && test=$BUILD/kselftest/$sdir/$name
 	: > "$log"
 	res=$( (set +u; cd "$ksft/$sdir" && BASE_DIR=$ksft && . "$ksft/kselftest/runner.sh" &&
-		logfile=$log && run_many "$test") 2>&1)
+		kselftest_override_timeout=$timeout logfile=$log && run_many "$test") 2>&1)
 	cat "$log"
 	echo "$res"
 	out=$(grep -E '^(not )?ok 1 ' <<< "$res")
@@ -56,6 +56,9 @@ while read -r kind a b rest; do
 	"":*|"#"*) continue ;;
 	kunit:?*::) kunit "$a" ;;
 	kselftest:?*:?*:) kselftest "$a" "$b" ;;
+	kselftest:?*:?*:timeout=[1-9]*) [[ $rest =~ ^timeout=[0-9]+$ ]] || {
+		result fail "$kind $a $b $rest" "not a valid line of $list"; continue; }
+		kselftest "$a" "$b" "${rest#timeout=}" ;;
 	*) result fail "$kind $a $b $rest" "not a valid line of $list" ;;
 	esac </dev/null
 done < "$list"
