@@ -53,7 +53,7 @@ kselftest() {	# DIR NAME [TIMEOUT]
 
 while read -r kind a b rest; do
 	case "$kind:$a:$b:$rest" in
-	"":*|"#"*) continue ;;
+	"":*|"#"*|build:*) continue ;;	# build lines: check.sh
 	kunit:?*::) kunit "$a" ;;
 	kselftest:?*:?*:) kselftest "$a" "$b" ;;
 	kselftest:?*:?*:timeout=[1-9]*) [[ $rest =~ ^timeout=[0-9]+$ ]] || {
