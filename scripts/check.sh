@@ -62,7 +62,7 @@ while read -r kind sdir name rest; do
 		d=$TREE/tools/testing/selftests/$sdir
 		progs=$(printf "$d/%s " $name $rest)
 		rm -f $progs		# never run a stale binary
-		make -s -C "$d" KHDR_INCLUDES="$khdr" $progs > "$dir/build-${sdir//\//-}.log" 2>&1 ||
+		make -s -C "$d" OUTPUT="$d" KHDR_INCLUDES="$khdr" $progs > "$dir/build-${sdir//\//-}.log" 2>&1 ||
 			{ sed 's/^/# /' "$dir/build-${sdir//\//-}.log"; result fail "build $sdir $name $rest"; }
 		continue
 	fi
