@@ -45,7 +45,7 @@ KMAKE := $(TOP)/scripts/kmake
 export TOP BUILD TREE OBJ MODROOT PATCHES CACHE JOBS KMAKE
 
 .PHONY: help deps base tree export export-check config kernel vm run check gate \
-	clean distclean
+	bench clean distclean
 .DELETE_ON_ERROR:
 
 help:
@@ -57,8 +57,9 @@ help:
 	@echo "make export-check  fail and name what build/linux holds that patches/ does not"
 	@echo "make kernel        configure and build the kernel and modules (build/obj, build/modroot)"
 	@echo "make gate          the W=1 C=1 build of mlx5 and of every object the patches touch"
+	@echo "make bench         packet-delivery modes compared under memcached load: table, CSV, plot in build/bench (QUICK=1: a smoke run)"
 	@echo "make deps | base | config | clean | distclean"
-	@echo "variables: BASE_VERSION BASE_SHA256 (base.conf) KVM=auto|on|off NICS=0|2 VM_TIMEOUT=s JOBS=n"
+	@echo "variables: BASE_VERSION BASE_SHA256 (base.conf) KVM=auto|on|off NICS=0|2 VM_TIMEOUT=s JOBS=n QUICK=1"
 
 .DEFAULT:
 	@echo "make: unknown target '$@'; 'make help' lists the targets" >&2; exit 2
@@ -100,6 +101,9 @@ check: kernel
 
 gate: kernel
 	@scripts/gate.sh
+
+bench: kernel
+	@QUICK='$(QUICK)' scripts/bench.sh
 
 clean:
 	@scripts/stack.py check '$(TREE)' '$(PATCHES)' >/dev/null || { \

@@ -17,6 +17,7 @@ need=(
 	perl:perl git:git apt-get:apt dpkg-deb:dpkg
 	ip:iproute2 ethtool:ethtool modprobe:kmod udevadm:udev ping:iputils-ping
 	stdbuf:coreutils timeout:coreutils
+	memcached:memcached /usr/lib/python3/dist-packages/matplotlib:python3-matplotlib
 )
 
 missing=()
