@@ -45,7 +45,7 @@ KMAKE := $(TOP)/scripts/kmake
 export TOP BUILD TREE OBJ MODROOT PATCHES CACHE JOBS KMAKE
 
 .PHONY: help deps base tree export export-check config kernel vm run check gate \
-	bench clean distclean
+	bench rebase-check clean distclean
 .DELETE_ON_ERROR:
 
 help:
@@ -58,8 +58,9 @@ help:
 	@echo "make kernel        configure and build the kernel and modules (build/obj, build/modroot)"
 	@echo "make gate          the W=1 C=1 build of mlx5 and of every object the patches touch"
 	@echo "make bench         packet-delivery modes compared under memcached load: table, CSV, plot in build/bench (QUICK=1: a smoke run)"
+	@echo "make rebase-check  apply the stack to every linux-source-6.12 Debian offers; table also in build/rebase-check.md (VERSIONS='v1 v2': only those)"
 	@echo "make deps | base | config | clean | distclean"
-	@echo "variables: BASE_VERSION BASE_SHA256 (base.conf) KVM=auto|on|off NICS=0|2 VM_TIMEOUT=s JOBS=n QUICK=1"
+	@echo "variables: BASE_VERSION BASE_SHA256 (base.conf) KVM=auto|on|off NICS=0|2 VM_TIMEOUT=s JOBS=n QUICK=1 VERSIONS='...'"
 
 .DEFAULT:
 	@echo "make: unknown target '$@'; 'make help' lists the targets" >&2; exit 2
@@ -104,6 +105,9 @@ gate: kernel
 
 bench: kernel
 	@QUICK='$(QUICK)' scripts/bench.sh
+
+rebase-check:
+	@VERSIONS='$(VERSIONS)' scripts/rebase-check.sh '$(BASE_VERSION)' '$(BASE_SHA256)'
 
 clean:
 	@scripts/stack.py check '$(TREE)' '$(PATCHES)' >/dev/null || { \
