@@ -89,8 +89,10 @@ class Matrix:
             self.reps[key] = len(fs)
             self.rows[key] = {m: agg([f[m] for f in fs]) for m in fs[0]}
         self.workloads = list(dict.fromkeys(p["workload"] for p in self.points))
-        self.loads = list(dict.fromkeys(p["load"] for p in self.points
-                                        if p["load"] != "saturation"))
+        self.loads = {w: list(dict.fromkeys(p["load"] for p in self.points
+                                            if p["workload"] == w and
+                                            p["load"] != "saturation"))
+                      for w in self.workloads}
 
     def get(self, w, s, load, m):
         r = self.rows.get((w, s, load))
@@ -144,7 +146,7 @@ def table(mx, fp, quick):
         lines.append("| testcase | load | " + " | ".join(cols) + " |")
         lines.append("|---|---|" + "---:|" * len(cols))
         for s in m["scenarios"]:
-            for load in mx.loads:
+            for load in mx.loads[w]:
                 r = mx.rows.get((w, s, load))
                 if not r:
                     continue
@@ -219,7 +221,8 @@ def plot(mx, path):
             ax = axes[i][j]
             for s in mx.meta["scenarios"]:
                 pts = sorted((mx.get(w, s, ld, "qps"), mx.get(w, s, ld, m))
-                             for ld in mx.loads if mx.get(w, s, ld, m) is not None)
+                             for ld in mx.loads[w] if ld != "MAX" and
+                             mx.get(w, s, ld, m) is not None)
                 if pts:
                     ax.plot(*zip(*pts), marker="o", label=s)
             ax.set_xlabel("achieved requests/s")
@@ -250,7 +253,7 @@ def smoke(mx):
     bad = []
     for w in mx.workloads:
         for s in mx.meta["scenarios"]:
-            for load in mx.loads:
+            for load in mx.loads[w]:
                 r = mx.rows.get((w, s, load))
                 if not r or not r["qps"][0] > 0 or not r["p99_ms"][0] > 0:
                     bad.append(f"{w} {s} {load}")

@@ -8,7 +8,8 @@
 # stock kernel; `make check` runs it as a smoke test.  Otherwise the full
 # matrix, then the fast-path comparison: the stock base kernel (built once
 # in build/obj-stock, same .config) and the fork with every feature off,
-# booted alternately.
+# booted alternately (BENCH_ONLY=fastpath: that part alone, with the last
+# matrix).
 set -euo pipefail
 
 quick=${QUICK:-0}
@@ -58,12 +59,14 @@ vm() {	# $1: output directory, $2: command; OBJ and MODROOT pick the kernel
 
 programs
 mkdir -p "$out"
-rm -rf "$out"/matrix "$out"/fastpath-*
 start=$(date +%s)
+rm -rf "$out"/fastpath-*
 if [ "$quick" = 1 ]; then
 	vm "$out/matrix" "matrix $out/matrix --quick --reps 1 --workloads memcached"
 else
-	vm "$out/matrix" "matrix $out/matrix --reps $reps"
+	# BENCH_ONLY=fastpath: keep the last matrix, measure the fast path again.
+	[ "${BENCH_ONLY:-}" = fastpath ] && [ -f "$out/matrix/points.jsonl" ] ||
+		vm "$out/matrix" "matrix $out/matrix --reps $reps"
 	stock
 	# Half the fork's base saturation, for CPU per request.
 	rate=$(python3 -c 'import json, sys
