@@ -296,15 +296,15 @@ def sustained(rep, rate):
             and rep["lat_us"]["p99"] <= P99_BOUND_MS * 1000)
 
 
-def saturation(cnt, net, workload, fork, secs):
-    """The rate at which the base mode saturates: SAT_RATE offered, well
-    above it, for SECS without warm-up and every answer awaited, so that
-    the server is busy from the first request to the last answer: the
-    answers over that time."""
+def saturation(cnt, net, workload, fork, secs, offered=SAT_RATE):
+    """The rate at which the base mode saturates: OFFERED, well above it,
+    for SECS without warm-up and every answer awaited, so that the server
+    is busy from the first request to the last answer: the answers over
+    that time."""
     configure(net, "base", fork)
     srv = Server(workload, "base")
     try:
-        rep, d = point(cnt, workload, SAT_RATE, secs, 0, drain=60)
+        rep, d = point(cnt, workload, offered, secs, 0, drain=60)
     finally:
         srv.stop()
     log(f"{workload} base saturates at {rep['qps']:.0f} requests/s: {summary(rep, d)}")
@@ -363,19 +363,16 @@ def max_search(args, cnt, workload, name, r, sat, secs, warmup):
 
 
 def fastpath(args, net, cnt):
-    """The base mode on whatever kernel this is: the saturation
-    throughput, then CPU per request at a fixed rate, alternately.  The
-    saturation throughput: eight times the fixed rate offered for --secs with
-    no warm-up and every request awaited, so that the server is busy from
-    the first request to the last answer: answered / that time."""
+    """The base mode on whatever kernel this is: the saturation rate
+    (saturation() at eight times the fixed rate), then CPU per request at
+    the fixed rate, alternately."""
     kernel = os.uname().release
-    configure(net, "base", False)
     for r in range(args.reps):
+        rep, d = saturation(cnt, net, "memcached", False, args.secs,
+                            offered=8 * args.rate)
+        record(args.out, kernel=kernel, kind="saturation", rep=r, report=rep, counts=d)
         srv = Server("memcached", "base")
         try:
-            rep, d = point(cnt, "memcached", 8 * args.rate, args.secs, 0, drain=60)
-            log(f"saturation: {summary(rep, d)}")
-            record(args.out, kernel=kernel, kind="saturation", rep=r, report=rep, counts=d)
             rep, d = point(cnt, "memcached", args.rate, args.secs, 1)
         finally:
             srv.stop()
