@@ -17,8 +17,6 @@ endif
 CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/napifork
 BUILD ?= $(TOP)/build
 TREE := $(BUILD)/linux
-OBJ := $(BUILD)/obj
-MODROOT := $(BUILD)/modroot
 PATCHES := $(TOP)/patches
 JOBS ?= $(shell nproc)
 BASE_TAG := base-$(subst ~,_,$(BASE_VERSION))
@@ -30,11 +28,24 @@ FRAGMENTS ?= $(TREE)/kernel/configs/kvm_guest.config $(TOP)/configs/vm.config \
 # Variables with a fixed set of values.
 KVM ?= auto
 NICS ?= 0
+DEBUG ?= 0
 check_value = $(if $(and $(filter $(2),$($(1))),$(filter 1,$(words $($(1))))),,\
 	$(error $(1)=$($(1)) is not valid; use one of: $(2)))
 $(call check_value,KVM,auto on off)
 $(call check_value,NICS,0 2)
+$(call check_value,DEBUG,0 1)
+$(if $(FLAVOR),$(call check_value,FLAVOR,rt))
 export KVM NICS
+
+# Kernel flavours: DEBUG=1 adds KASAN, kmemleak and stall detection
+# (configs/debug.config), FLAVOR=rt builds PREEMPT_RT (configs/rt.config).
+# Each flavour has its own build, module and check directories, so that
+# switching between them rebuilds nothing (e.g. build/obj-rt-debug).
+VARIANT := $(if $(FLAVOR),-$(FLAVOR))$(if $(filter 1,$(DEBUG)),-debug)
+OBJ := $(BUILD)/obj$(VARIANT)
+MODROOT := $(BUILD)/modroot$(VARIANT)
+FRAGMENTS += $(if $(FLAVOR),$(TOP)/configs/$(FLAVOR).config) \
+	     $(if $(filter 1,$(DEBUG)),$(TOP)/configs/debug.config)
 
 # ccache, when present; its base_dir makes hits independent of where the
 # repository is cloned.
@@ -42,7 +53,7 @@ export CCACHE_BASEDIR := $(TOP)
 export CCACHE_NOHASHDIR := true
 export CCACHE_MAXSIZE ?= 10G
 KMAKE := $(TOP)/scripts/kmake
-export TOP BUILD TREE OBJ MODROOT PATCHES CACHE JOBS KMAKE
+export TOP BUILD TREE OBJ MODROOT PATCHES CACHE JOBS KMAKE VARIANT
 
 .PHONY: help deps base tree export export-check config kernel vm run check gate \
 	bench rebase-check clean distclean
@@ -51,6 +62,7 @@ export TOP BUILD TREE OBJ MODROOT PATCHES CACHE JOBS KMAKE
 help:
 	@echo "make run           build the fork and boot it (shell, or a demonstration without a terminal)"
 	@echo "make check         build what is stale and run every test; ends with 'N passed, N failed, N skipped'"
+	@echo "                   (DEBUG=1: on a KASAN, kmemleak, lockdep kernel; FLAVOR=rt: on PREEMPT_RT; STRESS_SECS=s)"
 	@echo "make vm CMD='...'  boot the built kernel and run CMD as root (NICS=2 adds two hub-joined virtio-net NICs)"
 	@echo "make tree          materialize the fork in build/linux: base commit + one commit per patch"
 	@echo "make export        write build/linux's commits (base..HEAD) back to patches/"
@@ -60,7 +72,8 @@ help:
 	@echo "make bench         packet-delivery modes compared under memcached load: table, CSV, plot in build/bench (QUICK=1: a smoke run)"
 	@echo "make rebase-check  apply the stack to every linux-source-6.12 Debian offers; table also in build/rebase-check.md (VERSIONS='v1 v2': only those)"
 	@echo "make deps | base | config | clean | distclean"
-	@echo "variables: BASE_VERSION BASE_SHA256 (base.conf) KVM=auto|on|off NICS=0|2 VM_TIMEOUT=s JOBS=n QUICK=1 VERSIONS='...'"
+	@echo "variables: BASE_VERSION BASE_SHA256 (base.conf) DEBUG=0|1 FLAVOR=|rt KVM=auto|on|off NICS=0|2"
+	@echo "           VM_TIMEOUT=s JOBS=n QUICK=1 STRESS_SECS=s VERSIONS='...'"
 
 .DEFAULT:
 	@echo "make: unknown target '$@'; 'make help' lists the targets" >&2; exit 2

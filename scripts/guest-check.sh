@@ -51,6 +51,11 @@ kselftest() {	# DIR NAME [TIMEOUT]
 	esac
 }
 
+# kmemleak (DEBUG=1): what boot left is not the tests'; at the end, the
+# leaks of the run go to kmemleak.txt next to RESULTS, for check.sh's scan.
+leaks=/sys/kernel/debug/kmemleak
+[ -w $leaks ] && echo clear > $leaks
+
 while read -r kind a b rest; do
 	case "$kind:$a:$b:$rest" in
 	"":*|"#"*|build:*) continue ;;	# build lines: check.sh
@@ -62,4 +67,10 @@ while read -r kind a b rest; do
 	*) result fail "$kind $a $b $rest" "not a valid line of $list" ;;
 	esac </dev/null
 done < "$list"
+if [ -w $leaks ]; then
+	# Two scans: an object is reported once it was unreferenced in both.
+	echo scan > $leaks && sleep 5 && echo scan > $leaks
+	cat $leaks > "$(dirname "$results")/kmemleak.txt"
+	echo "kmemleak: $(grep -c '^unreferenced object' "$(dirname "$results")/kmemleak.txt") suspected leaks"
+fi
 exit 0	# the results file, not this status, says what passed

@@ -13,8 +13,10 @@ SPLAT = re.compile(r'WARNING:|BUG:|Oops|kernel BUG at|general protection fault|'
                    r'possible circular locking|possible recursive locking|'
                    r'inconsistent lock state|suspicious RCU usage|'
                    r'INFO: task .* blocked for more than|'
-                   r'rcu: INFO: rcu_.* detected stalls|Kernel panic|UBSAN:|'
-                   r'KASAN:|ODEBUG:')
+                   r'rcu: INFO: rcu_.* detected stalls|'
+                   r'rcu: INFO: rcu_.* self-detected stall|hard LOCKUP|'
+                   r'Kernel panic|UBSAN:|KASAN:|ODEBUG:|'
+                   r'unreferenced object 0x|new suspected memory leaks')
 EXPECT = re.compile(r'expect a WARNING: (.*\S)')
 
 
