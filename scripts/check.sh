@@ -81,10 +81,10 @@ done < <(entries "$list")
 # 4. The list, in the VM.
 # Two virtio-net NICs joined by a hub, for the tests of real interrupts.
 # A debug kernel under TCG runs several times slower.
-timeout=1800
-[[ ${VARIANT-} == *-debug ]] && timeout=7200
+timeout=1800 scale=1
+[[ ${VARIANT-} == *-debug ]] && timeout=7200 scale=4
 NICS=2 VM_OUT=$dir/vm VM_TIMEOUT=${VM_TIMEOUT:-$timeout} "$TOP/scripts/vm.sh" \
-	"STRESS_SECS=${STRESS_SECS:-60} $TOP/scripts/guest-check.sh $list $dir/vm/results"
+	"STRESS_SECS=${STRESS_SECS:-60} TIMEOUT_SCALE=$scale $TOP/scripts/guest-check.sh $list $dir/vm/results"
 vrc=$?
 [ -f "$dir/vm/results" ] && cat "$dir/vm/results" >> "$results"
 want=$(entries "$list" | grep -cv '^[[:space:]]*build[[:space:]]')

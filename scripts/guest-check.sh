@@ -6,6 +6,7 @@
 # "pass|fail|skip<TAB>name<TAB>detail" for check.sh to count.
 #
 # usage: guest-check.sh LIST RESULTS
+# Environment: TIMEOUT_SCALE=N multiplies the tests' timeouts.
 set -uo pipefail
 list=$1 results=$2
 : > "$results"
@@ -35,6 +36,8 @@ kunit() {	# MODULE
 
 kselftest() {	# DIR NAME [TIMEOUT]
 	local sdir=$1 name=$2 timeout=${3-} test res out log=/tmp/ksft-$2.log
+	# A slower kernel (DEBUG=1) scales every timeout, the runner's 45 s too.
+	[ "${TIMEOUT_SCALE:-1}" -gt 1 ] && timeout=$(( ${timeout:-45} * TIMEOUT_SCALE ))
 	test=./$name
 	[ -x "$BUILD/kselftest/$sdir/$name" ] && test=$BUILD/kselftest/$sdir/$name
 	: > "$log"
