@@ -34,7 +34,12 @@ check_value = $(if $(and $(filter $(2),$($(1))),$(filter 1,$(words $($(1))))),,\
 $(call check_value,KVM,auto on off)
 $(call check_value,NICS,0 2)
 $(call check_value,DEBUG,0 1)
-$(if $(FLAVOR),$(call check_value,FLAVOR,rt))
+$(if $(FLAVOR),$(call check_value,FLAVOR,rt cloud))
+ifeq ($(FLAVOR),cloud)
+ifneq ($(filter-out deb help,$(or $(MAKECMDGOALS),help)),)
+$(error FLAVOR=cloud is a flavour of Debian's configuration: make deb FLAVOR=cloud)
+endif
+endif
 export KVM NICS
 
 # Kernel flavours: DEBUG=1 adds KASAN, kmemleak and stall detection
@@ -56,7 +61,7 @@ KMAKE := $(TOP)/scripts/kmake
 export TOP BUILD TREE OBJ MODROOT PATCHES CACHE JOBS KMAKE VARIANT
 
 .PHONY: help deps base tree export export-check config kernel vm run check gate \
-	bench rebase-check clean distclean
+	bench rebase-check deb clean distclean
 .DELETE_ON_ERROR:
 
 help:
@@ -71,6 +76,7 @@ help:
 	@echo "make gate          the W=1 C=1 build of mlx5 and of every object the patches touch"
 	@echo "make bench         packet-delivery modes compared under memcached load: table, CSV, plot in build/bench (QUICK=1: a smoke run)"
 	@echo "make rebase-check  apply the stack to every linux-source-6.12 Debian offers; table also in build/rebase-check.md (VERSIONS='v1 v2': only those)"
+	@echo "make deb           linux-image/linux-headers packages from Debian's amd64 config (FLAVOR=cloud: cloud-amd64, rt: rt-amd64) in build/deb-*"
 	@echo "make deps | base | config | clean | distclean"
 	@echo "variables: BASE_VERSION BASE_SHA256 (base.conf) DEBUG=0|1 FLAVOR=|rt KVM=auto|on|off NICS=0|2"
 	@echo "           VM_TIMEOUT=s JOBS=n QUICK=1 STRESS_SECS=s VERSIONS='...'"
@@ -118,6 +124,9 @@ gate: kernel
 
 bench: kernel
 	@QUICK='$(QUICK)' scripts/bench.sh
+
+deb: tree
+	@FLAVOR='$(FLAVOR)' scripts/deb.sh '$(BASE_VERSION)'
 
 rebase-check:
 	@VERSIONS='$(VERSIONS)' scripts/rebase-check.sh '$(BASE_VERSION)' '$(BASE_SHA256)'

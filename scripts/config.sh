@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Configure $OBJ: x86_64_defconfig with the given fragments merged by the
+# Configure $OBJ: x86_64_defconfig (or $BASE_CONFIG, a whole .config such
+# as Debian's) with the given fragments merged by the
 # kernel's merge_config.sh.  Fails, naming the option, when a fragment asks
 # for a value Kconfig did not keep (a missing dependency, a renamed symbol).
 #
@@ -10,7 +11,8 @@ set -euo pipefail
 
 stamp="$OBJ/.config.inputs"
 # The fragments, and the Kconfig files of the tree as committed or edited.
-inputs=$( (cat "$TREE/arch/x86/configs/x86_64_defconfig" "$@"
+base=${BASE_CONFIG:-$TREE/arch/x86/configs/x86_64_defconfig}
+inputs=$( (cat "$base" "$@"
 	  git -C "$TREE" rev-parse HEAD
 	  git -C "$TREE" diff HEAD -- '*Kconfig*') | sha256sum)
 if [ -f "$OBJ/.config" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$inputs" ]; then
@@ -19,9 +21,9 @@ fi
 
 mkdir -p "$OBJ"
 log="$OBJ/.config.log"
-echo "config: merging x86_64_defconfig $(printf '%s ' "${@##*/}")"
+echo "config: merging ${base##*/} $(printf '%s ' "${@##*/}")"
 (cd "$TREE" && ARCH=x86_64 scripts/kconfig/merge_config.sh -m -O "$OBJ" \
-	arch/x86/configs/x86_64_defconfig "$@") >"$log" 2>&1 ||
+	"$base" "$@") >"$log" 2>&1 ||
 	{ cat "$log" >&2; exit 1; }
 $KMAKE olddefconfig >>"$log" 2>&1 || { cat "$log" >&2; exit 1; }
 
