@@ -6,9 +6,9 @@
 # linux-config-6.12 at the base's version) with configs/deb.config merged
 # over it.  FLAVOR picks Debian's flavour: unset, amd64 (bare metal);
 # cloud, cloud-amd64; rt, rt-amd64.  The packages land in
-# $BUILD/deb-<flavour>/; then they are unpacked with dpkg --root into a
+# $BUILD/deb-<flavour>/; then they are unpacked with dpkg-deb into a
 # scratch root next to Debian's own kernel package of the same flavour,
-# which must not conflict with them.
+# with which they must share no file.
 #
 # usage: deb.sh BASE_VERSION
 set -euo pipefail
@@ -55,25 +55,31 @@ for d in "$out"/*.deb; do
 		"$(dpkg-deb -f "$d" Package)"
 done
 
-# Installs next to Debian's kernel: unpack both into a scratch root.
-# (Unpack only: the maintainer scripts would run update-initramfs and
-# the bootloader hooks in a chroot that has neither.)
+# Installs next to Debian's kernel of the same flavour: both unpacked into
+# a scratch root with dpkg-deb (dpkg --root would chroot into it to run
+# the maintainer scripts, which need a whole system); no file may be in
+# both, as dpkg -i on a host would refuse it.
 root=$out/root
 rm -rf "$root"
-mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates"
-: > "$root/var/lib/dpkg/status"
-stock=$(apt-cache depends "linux-image-$flavour" 2>/dev/null |
-	awk '/Depends: linux-image-6\.12/ { print $2; exit }')
-if [ -n "$stock" ]; then
-	(cd "$out" && apt-get download "$stock") >/dev/null || stock=
-fi
-unpack=("$out"/linux-image-"$release"_*.deb "$out"/linux-headers-"$release"_*.deb)
-[ -n "$stock" ] && unpack+=("$out/${stock}"_*.deb)
-dpkg --root="$root" --force-not-root --force-depends --force-architecture \
-	--unpack "${unpack[@]}" >/dev/null
+mkdir -p "$root"
+meta=linux-image-6.12-$flavour
+stock=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-6\.12/ { print $2; exit }')
+[ -n "$stock" ] || die "no Debian kernel package behind $meta (apt-get update?)"
+(cd "$out" && rm -f "${stock}"_*.deb && apt-get download "$stock") >/dev/null 2>&1 ||
+	die "apt-get download $stock failed"
+ours=("$out"/linux-image-"$release"_*.deb "$out"/linux-headers-"$release"_*.deb)
+for d in "${ours[@]}" "$out/${stock}"_*.deb; do
+	[ -f "$d" ] || die "no package $d"
+	dpkg-deb -x "$d" "$root"
+done
+files() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ { print $6 }' | sort; }
+both=$(comm -12 <(for d in "${ours[@]}"; do files "$d"; done | sort -u) \
+		<(files "$out/${stock}"_*.deb))
+[ -z "$both" ] || die "files in both the fork's and Debian's packages: $both"
 mods=$root/lib/modules/$release
 [ -f "$root/boot/vmlinuz-$release" ] || die "no /boot/vmlinuz-$release in the package"
-find "$mods" -name 'mlx5_core.ko*' | grep -q . || die "no mlx5_core module in the package"
-echo "deb: unpacked into $root next to ${stock:-(no stock kernel package found)}:"
+mlx5=$(find "$mods" -name 'mlx5_core.ko*' -printf '%P\n')
+[ -n "$mlx5" ] || die "no mlx5_core module in the package"
+echo "deb: unpacked into $root next to $stock, no file in both:"
 ls "$root/boot" | sed 's/^/  \/boot\//'
-echo "  mlx5: $(find "$mods" -name 'mlx5_core.ko*' -printf '%P\n')"
+echo "  mlx5: lib/modules/$release/$mlx5"

@@ -15,7 +15,7 @@ need=(
 	qemu-system-x86_64:qemu-system-x86
 	python3:python3 /usr/lib/python3/dist-packages/yaml:python3-yaml
 	perl:perl /usr/lib/python3/dist-packages/ply:python3-ply
-	git:git apt-get:apt dpkg-deb:dpkg dpkg-buildpackage:dpkg-dev
+	git:git apt-get:apt dpkg-deb:dpkg dpkg-buildpackage:dpkg-dev dh_listpackages:debhelper
 	ip:iproute2 ethtool:ethtool modprobe:kmod udevadm:udev ping:iputils-ping
 	stdbuf:coreutils timeout:coreutils
 	memcached:memcached /usr/lib/python3/dist-packages/matplotlib:python3-matplotlib
