@@ -49,7 +49,7 @@ export KVM NICS
 VARIANT := $(if $(FLAVOR),-$(FLAVOR))$(if $(filter 1,$(DEBUG)),-debug)
 OBJ := $(BUILD)/obj$(VARIANT)
 MODROOT := $(BUILD)/modroot$(VARIANT)
-FRAGMENTS += $(if $(FLAVOR),$(TOP)/configs/$(FLAVOR).config) \
+override FRAGMENTS += $(if $(FLAVOR),$(TOP)/configs/$(FLAVOR).config) \
 	     $(if $(filter 1,$(DEBUG)),$(TOP)/configs/debug.config)
 
 # ccache, when present; its base_dir makes hits independent of where the

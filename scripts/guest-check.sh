@@ -36,8 +36,13 @@ kunit() {	# MODULE
 
 kselftest() {	# DIR NAME [TIMEOUT]
 	local sdir=$1 name=$2 timeout=${3-} test res out log=/tmp/ksft-$2.log
-	# A slower kernel (DEBUG=1) scales every timeout, the runner's 45 s too.
-	[ "${TIMEOUT_SCALE:-1}" -gt 1 ] && timeout=$(( ${timeout:-45} * TIMEOUT_SCALE ))
+	# A slower kernel (DEBUG=1) scales every timeout: the list's, or the
+	# directory's settings file's, or the runner's 45 s (0: none).
+	if [ "${TIMEOUT_SCALE:-1}" -gt 1 ]; then
+		[ -n "$timeout" ] ||
+			timeout=$(sed -n 's/^timeout=//p' "$ksft/$sdir/settings" 2>/dev/null)
+		timeout=$(( ${timeout:-45} * TIMEOUT_SCALE ))
+	fi
 	test=./$name
 	[ -x "$BUILD/kselftest/$sdir/$name" ] && test=$BUILD/kselftest/$sdir/$name
 	: > "$log"
@@ -54,10 +59,15 @@ kselftest() {	# DIR NAME [TIMEOUT]
 	esac
 }
 
-# kmemleak (DEBUG=1): what boot left is not the tests'; at the end, the
-# leaks of the run go to kmemleak.txt next to RESULTS, for check.sh's scan.
+# kmemleak (DEBUG=1): what boot left is not the tests' (clear forgets the
+# objects scans reported, so scan first); at the end, the leaks of the run
+# go to kmemleak.txt next to RESULTS, for check.sh's scan.
 leaks=/sys/kernel/debug/kmemleak
-[ -w $leaks ] && echo clear > $leaks
+if [ -w $leaks ]; then
+	echo scan > $leaks && sleep 5 && echo scan > $leaks
+	echo "kmemleak: $(grep -c '^unreferenced object' $leaks) suspected leaks at boot, not counted"
+	echo clear > $leaks
+fi
 
 while read -r kind a b rest; do
 	case "$kind:$a:$b:$rest" in
