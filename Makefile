@@ -36,7 +36,7 @@ $(call check_value,NICS,0 2)
 $(call check_value,DEBUG,0 1)
 $(if $(FLAVOR),$(call check_value,FLAVOR,rt cloud))
 ifeq ($(FLAVOR),cloud)
-ifneq ($(filter-out deb help,$(or $(MAKECMDGOALS),help)),)
+ifneq ($(filter-out deb deb-check help,$(or $(MAKECMDGOALS),help)),)
 $(error FLAVOR=cloud is a flavour of Debian's configuration: make deb FLAVOR=cloud)
 endif
 endif
@@ -61,7 +61,7 @@ KMAKE := $(TOP)/scripts/kmake
 export TOP BUILD TREE OBJ MODROOT PATCHES CACHE JOBS KMAKE VARIANT
 
 .PHONY: help deps base tree export export-check config kernel vm run check gate \
-	bench rebase-check deb clean distclean
+	bench rebase-check deb deb-check clean distclean
 .DELETE_ON_ERROR:
 
 help:
@@ -77,8 +77,9 @@ help:
 	@echo "make bench         packet-delivery modes compared under memcached load: table, CSV, plot in build/bench (QUICK=1: a smoke run)"
 	@echo "make rebase-check  apply the stack to every linux-source-6.12 Debian offers; table also in build/rebase-check.md (VERSIONS='v1 v2': only those)"
 	@echo "make deb           linux-image/linux-headers packages from Debian's amd64 config (FLAVOR=cloud: cloud-amd64, rt: rt-amd64) in build/deb-*"
+	@echo "make deb-check     boot the kernel make deb packaged, in the VM with its modules, and run tests/deb.list"
 	@echo "make deps | base | config | clean | distclean"
-	@echo "variables: BASE_VERSION BASE_SHA256 (base.conf) DEBUG=0|1 FLAVOR=|rt KVM=auto|on|off NICS=0|2"
+	@echo "variables: BASE_VERSION BASE_SHA256 (base.conf) DEBUG=0|1 FLAVOR=|rt (deb: |cloud|rt) KVM=auto|on|off NICS=0|2"
 	@echo "           VM_TIMEOUT=s JOBS=n QUICK=1 STRESS_SECS=s VERSIONS='...'"
 
 .DEFAULT:
@@ -127,6 +128,9 @@ bench: kernel
 
 deb: tree
 	@FLAVOR='$(FLAVOR)' scripts/deb.sh '$(BASE_VERSION)'
+
+deb-check: tree
+	@FLAVOR='$(FLAVOR)' scripts/deb.sh '$(BASE_VERSION)' check
 
 rebase-check:
 	@VERSIONS='$(VERSIONS)' scripts/rebase-check.sh '$(BASE_VERSION)' '$(BASE_SHA256)'

@@ -4,9 +4,10 @@
 # make check: the host-side gates, then tests/check.list in the VM, then a
 # scan of the guest's kernel log.  Prints one line per test and ends with
 # "check: N passed, N failed, N skipped"; exits 1 if anything failed.
+# CHECK_LIST replaces tests/check.list (make deb-check: tests/deb.list).
 set -uo pipefail
 
-list=$TOP/tests/check.list
+list=${CHECK_LIST:-$TOP/tests/check.list}
 dir=$BUILD/check${VARIANT-}
 rm -rf "$dir" && mkdir -p "$dir"
 results=$dir/results

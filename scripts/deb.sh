@@ -6,14 +6,17 @@
 # linux-config-6.12 at the base's version) with configs/deb.config merged
 # over it.  FLAVOR picks Debian's flavour: unset, amd64 (bare metal);
 # cloud, cloud-amd64; rt, rt-amd64.  The packages land in
-# $BUILD/deb-<flavour>/; then they are unpacked with dpkg-deb into a
-# scratch root next to Debian's own kernel package of the same flavour,
-# with which they must share no file.
+# $BUILD/deb-<flavour>/; then they are installed with dpkg -i next to
+# Debian's own kernel package of the same flavour in a scratch Debian 12
+# (as root; otherwise only unpacked and compared).
 #
-# usage: deb.sh BASE_VERSION
+# With "check" (make deb-check), the packaged kernel boots in the VM, with
+# the package's modules, and runs tests/deb.list through check.sh.
+#
+# usage: deb.sh BASE_VERSION [check]
 set -euo pipefail
 
-ver=$1
+ver=$1 mode=${2-}
 case "${FLAVOR-}" in
 "") flavour=amd64 dconf=none_amd64 ;;
 cloud) flavour=cloud-amd64 dconf=none_cloud-amd64 ;;
@@ -21,6 +24,21 @@ rt) flavour=rt-amd64 dconf=rt_amd64 ;;
 *) echo "deb: FLAVOR=$FLAVOR: use cloud, rt or nothing" >&2; exit 2 ;;
 esac
 die() { echo "deb: $*" >&2; exit 1; }
+
+out=$BUILD/deb-$flavour
+obj=$out/obj
+root=$out/root			# the scratch root, with the packages installed
+stamp=$out/installed		# the release installed there, once all went well
+
+if [ "$mode" = check ]; then
+	release=$(cat "$stamp" 2>/dev/null) ||
+		die "no $flavour package installed in $root: run make deb${FLAVOR:+ FLAVOR=$FLAVOR} first"
+	# The uapi headers the C selftests are built against.
+	TREE=$TREE OBJ=$obj "$KMAKE" -s headers
+	echo "deb-check: booting $root/boot/vmlinuz-$release"
+	VARIANT=-deb-$flavour OBJ=$obj MODROOT=$root VM_KERNEL=$root/boot/vmlinuz-$release \
+		CHECK_LIST=$TOP/tests/deb.list exec "$TOP/scripts/check.sh"
+fi
 
 # Debian's configuration, from the package of the base's version.
 pkg=linux-config-6.12
@@ -30,13 +48,14 @@ if [ ! -f "$cdeb" ]; then
 	(cd "$CACHE" && apt-get download "$pkg=$ver") >/dev/null ||
 		die "apt-get download $pkg=$ver failed"
 fi
-out=$BUILD/deb-$flavour
-obj=$out/obj
 mkdir -p "$obj"
 dpkg-deb --fsys-tarfile "$cdeb" |
 	tar -xO "./usr/src/linux-config-6.12/config.amd64_$dconf.xz" | xz -d > "$out/debian.config.new"
-cmp -s "$out/debian.config.new" "$out/debian.config" 2>/dev/null &&
-	rm "$out/debian.config.new" || mv "$out/debian.config.new" "$out/debian.config"
+if cmp -s "$out/debian.config.new" "$out/debian.config"; then
+	rm "$out/debian.config.new"
+else
+	mv "$out/debian.config.new" "$out/debian.config"
+fi
 echo "CONFIG_LOCALVERSION=\"-$flavour\"" > "$out/flavour.config"
 
 BASE_CONFIG=$out/debian.config OBJ=$obj "$TOP/scripts/config.sh" \
@@ -44,7 +63,7 @@ BASE_CONFIG=$out/debian.config OBJ=$obj "$TOP/scripts/config.sh" \
 release=$(TREE=$TREE OBJ=$obj "$KMAKE" -s kernelrelease)
 upstream=${ver%%-*}
 echo "deb: building $release (Debian's $flavour configuration) in $obj"
-rm -f "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes
+rm -rf "$root" "$stamp" "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes
 start=$SECONDS
 # bindeb-pkg writes the packages to the parent of the object directory.
 TREE=$TREE OBJ=$obj "$KMAKE" -s bindeb-pkg KDEB_PKGVERSION="$upstream-irqsusp1" \
@@ -55,31 +74,68 @@ for d in "$out"/*.deb; do
 		"$(dpkg-deb -f "$d" Package)"
 done
 
-# Installs next to Debian's kernel of the same flavour: both unpacked into
-# a scratch root with dpkg-deb (dpkg --root would chroot into it to run
-# the maintainer scripts, which need a whole system); no file may be in
-# both, as dpkg -i on a host would refuse it.
-root=$out/root
-rm -rf "$root"
-mkdir -p "$root"
+ours=("$out"/linux-image-"$release"_*.deb "$out"/linux-headers-"$release"_*.deb)
+for d in "${ours[@]}"; do [ -f "$d" ] || die "no package $d"; done
+files() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ { sub(/^\.\//, "/", $6); print $6 }'; }
+files "${ours[0]}" | grep -x "/boot/vmlinuz-$release" >/dev/null ||
+	die "no /boot/vmlinuz-$release in ${ours[0]##*/}"
+mlx5=$(files "${ours[0]}" | grep '/mlx5_core\.ko') || die "no mlx5_core module in ${ours[0]##*/}"
+
+# Debian's kernel of the same flavour, the one a host already has.
 meta=linux-image-6.12-$flavour
 stock=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-6\.12/ { print $2; exit }')
 [ -n "$stock" ] || die "no Debian kernel package behind $meta (apt-get update?)"
-(cd "$out" && rm -f "${stock}"_*.deb && apt-get download "$stock") >/dev/null 2>&1 ||
-	die "apt-get download $stock failed"
-ours=("$out"/linux-image-"$release"_*.deb "$out"/linux-headers-"$release"_*.deb)
-for d in "${ours[@]}" "$out/${stock}"_*.deb; do
-	[ -f "$d" ] || die "no package $d"
-	dpkg-deb -x "$d" "$root"
-done
-files() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ { print $6 }' | sort; }
-both=$(comm -12 <(for d in "${ours[@]}"; do files "$d"; done | sort -u) \
-		<(files "$out/${stock}"_*.deb))
-[ -z "$both" ] || die "files in both the fork's and Debian's packages: $both"
-mods=$root/lib/modules/$release
-[ -f "$root/boot/vmlinuz-$release" ] || die "no /boot/vmlinuz-$release in the package"
-mlx5=$(find "$mods" -name 'mlx5_core.ko*' -printf '%P\n')
-[ -n "$mlx5" ] || die "no mlx5_core module in the package"
-echo "deb: unpacked into $root next to $stock, no file in both:"
-ls "$root/boot" | sed 's/^/  \/boot\//'
-echo "  mlx5: lib/modules/$release/$mlx5"
+(cd "$out" && apt-get download "$stock") >/dev/null 2>&1 || die "apt-get download $stock failed"
+stockdeb=$(ls "$out/${stock}"_*.deb)
+
+mkdir -p "$root"
+if [ "$(id -u)" != 0 ]; then
+	# No chroot: no file of ours may be one of Debian's, which dpkg -i
+	# would refuse; the packages are unpacked for make deb-check.
+	both=$(comm -12 <(for d in "${ours[@]}"; do files "$d"; done | sort -u) \
+			<(files "$stockdeb" | sort))
+	[ -z "$both" ] || die "files in both the fork's and Debian's packages: $both"
+	for d in "${ours[@]}"; do dpkg-deb -x "$d" "$root"; done
+	echo "deb: no file in both the fork's packages and $stock"
+	echo "deb: SKIP dpkg -i in a scratch Debian 12 (chroot needs root); packages unpacked into $root"
+	echo "$release" > "$stamp"
+	exit 0
+fi
+
+# dpkg -i as on a host, in a scratch Debian 12 (debootstrap minbase with
+# what kernel packages need, cached as a tarball, renewed monthly) under
+# chroot: Debian's kernel first, then ours.  dpkg refuses a file another
+# package owns; the maintainer scripts run with the system's hooks
+# (initramfs-tools builds an initramfs for each kernel).
+scratch=$CACHE/scratch-bookworm-$(date +%Y%m).tar
+if [ -f "$scratch" ]; then
+	tar -C "$root" -xf "$scratch"
+else
+	command -v debootstrap >/dev/null || die "needs debootstrap: apt-get install debootstrap"
+	echo "deb: debootstrap of a scratch Debian 12 (cached in $scratch)"
+	debootstrap --variant=minbase --include=kmod,linux-base,initramfs-tools,zstd \
+		bookworm "$root" > "$out/debootstrap.log" 2>&1 ||
+		die "debootstrap failed: $out/debootstrap.log"
+	rm -f "$CACHE"/scratch-bookworm-*.tar
+	tar -C "$root" -cf "$scratch.new" . || die "cannot write $scratch"
+	mv "$scratch.new" "$scratch"
+fi
+mkdir -p "$root/tmp/deb"
+cp "$stockdeb" "${ours[@]}" "$root/tmp/deb/"
+inst() {	# LOG PACKAGE...: dpkg -i in the scratch root
+	local log=$out/$1 d args=()
+	shift
+	for d; do args+=("/tmp/deb/${d##*/}"); done
+	chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 \
+		DEBIAN_FRONTEND=noninteractive dpkg -i "${args[@]}" > "$log" 2>&1 </dev/null ||
+		{ tail -n 20 "$log" >&2; die "dpkg -i ${*##*/} failed in $root (log: $log)"; }
+}
+inst install-debian.log "$stockdeb"
+inst install-fork.log "${ours[@]}"
+rm -rf "$root/tmp/deb"
+echo "deb: dpkg -i in a scratch Debian 12 ($root) next to $stock:"
+chroot "$root" dpkg-query -W -f '  ${db:Status-Abbrev} ${Package} ${Version}\n' \
+	'linux-image-*' 'linux-headers-*'
+find "$root/boot" -type f -printf '  /boot/%P %k KiB\n' | sort
+echo "  mlx5: $mlx5"
+echo "$release" > "$stamp"

@@ -13,7 +13,9 @@
 #
 # Environment: NICS=2 adds two virtio-net NICs joined by a QEMU hub;
 # KVM=auto|on|off (auto uses KVM only where a bounded probe boot works);
-# VM_OUT (default: a new directory under build/vm), VM_MEM, VM_CPUS.
+# VM_OUT (default: a new directory under build/vm), VM_MEM, VM_CPUS;
+# VM_KERNEL boots that image instead of $OBJ's (of $OBJ's release, with
+# the modules of $MODROOT), e.g. the one a package installs.
 set -euo pipefail
 
 die() { echo "vm: $*" >&2; exit 1; }
@@ -27,8 +29,8 @@ cmd=${1-}
 [ $interactive = 1 ] || [ -n "$cmd" ] || die "nothing to run: make vm CMD='...'"
 
 [[ ${VM_TIMEOUT:-600} =~ ^[1-9][0-9]*$ ]] || die "VM_TIMEOUT=$VM_TIMEOUT is not a number of seconds"
-kernel=$OBJ/arch/x86/boot/bzImage
-[ -f "$kernel" ] || die "no kernel at $kernel: run 'make kernel' first"
+kernel=${VM_KERNEL:-$OBJ/arch/x86/boot/bzImage}
+[ -f "$kernel" ] || die "no kernel at $kernel${VM_KERNEL:+ (VM_KERNEL)}: run 'make kernel' first"
 release=$(cat "$OBJ/include/config/kernel.release")
 [ -d "$MODROOT/lib/modules/$release" ] || die "no modules for $release in $MODROOT: run 'make kernel'"
 
