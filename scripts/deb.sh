@@ -134,8 +134,8 @@ inst install-debian.log "$stockdeb"
 inst install-fork.log "${ours[@]}"
 rm -rf "$root/tmp/deb"
 echo "deb: dpkg -i in a scratch Debian 12 ($root) next to $stock:"
-chroot "$root" dpkg-query -W -f '  ${db:Status-Abbrev} ${Package} ${Version}\n' \
-	'linux-image-*' 'linux-headers-*'
+chroot "$root" dpkg-query -W -f '${db:Status-Abbrev} ${Package} ${Version}\n' \
+	'linux-image-*' 'linux-headers-*' | awk '$1 == "ii" { print "  installed:", $2, $3 }'
 find "$root/boot" -type f -printf '  /boot/%P %k KiB\n' | sort
 echo "  mlx5: $mlx5"
 echo "$release" > "$stamp"
