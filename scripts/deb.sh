@@ -28,11 +28,15 @@ die() { echo "deb: $*" >&2; exit 1; }
 out=$BUILD/deb-$flavour
 obj=$out/obj
 root=$out/root			# the scratch root, with the packages installed
-stamp=$out/installed		# the release installed there, once all went well
+stamp=$out/installed		# what is installed there, once all went well
+# The tree the packages are built from: its commit and uncommitted changes.
+treestate() { echo "$(git -C "$TREE" rev-parse HEAD) $(git -C "$TREE" diff HEAD | sha1sum | cut -c1-12)"; }
 
 if [ "$mode" = check ]; then
-	release=$(cat "$stamp" 2>/dev/null) ||
+	read -r release built < "$stamp" 2>/dev/null ||
 		die "no $flavour package installed in $root: run make deb${FLAVOR:+ FLAVOR=$FLAVOR} first"
+	[ "$built" = "$(treestate)" ] ||
+		die "the $flavour package was built from another state of $TREE: run make deb${FLAVOR:+ FLAVOR=$FLAVOR} again"
 	# The uapi headers the C selftests are built against.
 	TREE=$TREE OBJ=$obj "$KMAKE" -s headers
 	echo "deb-check: booting $root/boot/vmlinuz-$release"
@@ -63,7 +67,8 @@ BASE_CONFIG=$out/debian.config OBJ=$obj "$TOP/scripts/config.sh" \
 release=$(TREE=$TREE OBJ=$obj "$KMAKE" -s kernelrelease)
 upstream=${ver%%-*}
 echo "deb: building $release (Debian's $flavour configuration) in $obj"
-rm -rf "$root" "$stamp" "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes
+rm -rf --one-file-system "$root" "$stamp" "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes
+state=$(treestate)
 start=$SECONDS
 # bindeb-pkg writes the packages to the parent of the object directory.
 TREE=$TREE OBJ=$obj "$KMAKE" -s bindeb-pkg KDEB_PKGVERSION="$upstream-irqsusp1" \
@@ -83,7 +88,7 @@ mlx5=$(files "${ours[0]}" | grep '/mlx5_core\.ko') || die "no mlx5_core module i
 
 # Debian's kernel of the same flavour, the one a host already has.
 meta=linux-image-6.12-$flavour
-stock=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-6\.12/ { print $2; exit }')
+stock=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-6\.12/ { print $2; exit }' || true)
 [ -n "$stock" ] || die "no Debian kernel package behind $meta (apt-get update?)"
 (cd "$out" && apt-get download "$stock") >/dev/null 2>&1 || die "apt-get download $stock failed"
 stockdeb=$(ls "$out/${stock}"_*.deb)
@@ -98,15 +103,15 @@ if [ "$(id -u)" != 0 ]; then
 	for d in "${ours[@]}"; do dpkg-deb -x "$d" "$root"; done
 	echo "deb: no file in both the fork's packages and $stock"
 	echo "deb: SKIP dpkg -i in a scratch Debian 12 (chroot needs root); packages unpacked into $root"
-	echo "$release" > "$stamp"
+	echo "$release $state" > "$stamp"
 	exit 0
 fi
 
 # dpkg -i as on a host, in a scratch Debian 12 (debootstrap minbase with
-# what kernel packages need, cached as a tarball, renewed monthly) under
-# chroot: Debian's kernel first, then ours.  dpkg refuses a file another
-# package owns; the maintainer scripts run with the system's hooks
-# (initramfs-tools builds an initramfs for each kernel).
+# what kernel packages need, cached as a tarball, renewed each calendar
+# month) under chroot: Debian's kernel first, then ours.  dpkg refuses a
+# file another package owns; the maintainer scripts run with the system's
+# hooks (initramfs-tools builds an initramfs for each kernel).
 scratch=$CACHE/scratch-bookworm-$(date +%Y%m).tar
 if [ -f "$scratch" ]; then
 	tar -C "$root" -xf "$scratch"
@@ -138,4 +143,4 @@ chroot "$root" dpkg-query -W -f '${db:Status-Abbrev} ${Package} ${Version}\n' \
 	'linux-image-*' 'linux-headers-*' | awk '$1 == "ii" { print "  installed:", $2, $3 }'
 find "$root/boot" -type f -printf '  /boot/%P %k KiB\n' | sort
 echo "  mlx5: $mlx5"
-echo "$release" > "$stamp"
+echo "$release $state" > "$stamp"
