@@ -46,6 +46,14 @@ while read -r p; do
 	fi
 done < <(entries "$PATCHES/series")
 
+# The guest log scan (step 5) on sample logs: it must see what it is for.
+if python3 "$TOP/scripts/splats_test.py" > "$dir/splats_test.log" 2>&1; then
+	result pass "log scan self-test" "$(tail -n3 "$dir/splats_test.log" | grep -m1 '^Ran')"
+else
+	sed 's/^/# /' "$dir/splats_test.log" | tail -n 30
+	result fail "log scan self-test"
+fi
+
 # 2. W=1 C=1 build of mlx5 and of every object the stack touches: of the
 # default flavour, the one whose warnings the gate's baseline knows.
 if [ -n "${VARIANT-}" ]; then

@@ -16,7 +16,8 @@ SPLAT = re.compile(r'WARNING:|BUG:|Oops|kernel BUG at|general protection fault|'
                    r'rcu: INFO: rcu_.* detected stalls|'
                    r'rcu: INFO: rcu_.* self-detected stall|hard LOCKUP|'
                    r'Kernel panic|UBSAN:|KASAN:|ODEBUG:|'
-                   r'unreferenced object 0x')
+                   r'unreferenced object 0x|'
+                   r'ref_tracker: |unregister_netdevice: waiting for')
 EXPECT = re.compile(r'expect a WARNING: (.*\S)')
 
 
