@@ -32,11 +32,13 @@ real_issues() {
 		END { print n + 0 }' "$1"
 }
 
-# 1. checkpatch --strict on every patch of the stack.
+# 1. checkpatch --strict on every patch of the stack.  The tree's history
+# is one commit (Debian's tarball), so checkpatch cannot look up the
+# mainline commits that Fixes: tags and provenance lines name.
 while read -r p; do
 	log=$dir/checkpatch-${p%.patch}.log
 	if (cd "$TREE" && scripts/checkpatch.pl --strict --no-color --show-types \
-		"$PATCHES/$p") > "$log" 2>&1; then
+		--ignore UNKNOWN_COMMIT_ID "$PATCHES/$p") > "$log" 2>&1; then
 		result pass "checkpatch --strict $p"
 	elif [ "$(real_issues "$log")" -eq 0 ]; then
 		result pass "checkpatch --strict $p" "only long lines in YNL-generated code"
