@@ -34,11 +34,14 @@ real_issues() {
 
 # 1. checkpatch --strict on every patch of the stack.  The tree's history
 # is one commit (Debian's tarball), so checkpatch cannot look up the
-# mainline commits that Fixes: tags and provenance lines name.
+# mainline commits that Fixes: tags and provenance lines name.  The
+# stack's MAINTAINERS lines are all in one local patch near its end (so
+# that no other patch conflicts on MAINTAINERS), so the patches that add
+# files do not touch MAINTAINERS themselves.
 while read -r p; do
 	log=$dir/checkpatch-${p%.patch}.log
 	if (cd "$TREE" && scripts/checkpatch.pl --strict --no-color --show-types \
-		--ignore UNKNOWN_COMMIT_ID "$PATCHES/$p") > "$log" 2>&1; then
+		--ignore UNKNOWN_COMMIT_ID,FILE_PATH_CHANGES "$PATCHES/$p") > "$log" 2>&1; then
 		result pass "checkpatch --strict $p"
 	elif [ "$(real_issues "$log")" -eq 0 ]; then
 		result pass "checkpatch --strict $p" "only long lines in YNL-generated code"

@@ -118,7 +118,7 @@ def format_patches(tree, outdir):
     git(tree, "-c", "core.abbrev=12", "format-patch", "-q", "--zero-commit",
         "--no-signature", "--no-numbered", "--no-thread", "--no-cover-letter",
         "--diff-algorithm=myers", "--no-color", "--stat=72", "--abbrev=12",
-        "--filename-max-length=64", "-o", raw, "base..HEAD", env=env)
+        "--filename-max-length=128", "-o", raw, "base..HEAD", env=env)
     names = []
     for fname in sorted(os.listdir(raw)):
         name = re.sub(r"^[0-9]+-", "", fname)
