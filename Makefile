@@ -61,7 +61,7 @@ KMAKE := $(TOP)/scripts/kmake
 export TOP BUILD TREE OBJ MODROOT PATCHES CACHE JOBS KMAKE VARIANT
 
 .PHONY: help deps base tree export export-check config kernel vm run check gate \
-	bench rebase-check deb deb-check clean distclean
+	bench rebase-check series-build deb deb-check clean distclean
 .DELETE_ON_ERROR:
 
 help:
@@ -75,6 +75,7 @@ help:
 	@echo "make kernel        configure and build the kernel and modules (build/obj, build/modroot)"
 	@echo "make gate          the W=1 C=1 build of mlx5 and of every object the patches touch"
 	@echo "make bench         packet-delivery modes compared under memcached load: table, CSV, plot in build/bench (QUICK=1: a smoke run)"
+	@echo "make series-build  build the tree at every patch in turn (objects it changes with W=1, vmlinux for net/ fs/ include/); names the first patch that fails"
 	@echo "make rebase-check  apply the stack to every linux-source-6.12 Debian offers; table also in build/rebase-check.md (VERSIONS='v1 v2': only those)"
 	@echo "make deb           linux-image/linux-headers packages from Debian's amd64 config (FLAVOR=cloud: cloud-amd64, rt: rt-amd64) in build/deb-*"
 	@echo "make deb-check     boot the kernel make deb packaged, in the VM with its modules, and run tests/deb.list"
@@ -122,6 +123,9 @@ check: kernel
 
 gate: kernel
 	@scripts/gate.sh
+
+series-build: kernel
+	@scripts/series-build.sh
 
 bench: kernel
 	@QUICK='$(QUICK)' scripts/bench.sh
