@@ -36,7 +36,7 @@ $(call check_value,NICS,0 2)
 $(call check_value,DEBUG,0 1)
 $(if $(FLAVOR),$(call check_value,FLAVOR,rt cloud))
 ifeq ($(FLAVOR),cloud)
-ifneq ($(filter-out deb deb-check help,$(or $(MAKECMDGOALS),help)),)
+ifneq ($(filter-out deb deb-check deb-config help,$(or $(MAKECMDGOALS),help)),)
 $(error FLAVOR=cloud is a flavour of Debian's configuration: make deb FLAVOR=cloud)
 endif
 endif
@@ -61,7 +61,8 @@ KMAKE := $(TOP)/scripts/kmake
 export TOP BUILD TREE OBJ MODROOT PATCHES CACHE JOBS KMAKE VARIANT
 
 .PHONY: help deps base tree export export-check config kernel vm run check gate \
-	bench rebase-check series-build deb deb-check clean distclean
+	bench rebase-check series-build deb deb-check deb-config base-offered update-base \
+	clean distclean
 .DELETE_ON_ERROR:
 
 help:
@@ -78,6 +79,8 @@ help:
 	@echo "make series-build  build the tree at every patch in turn (objects it changes with W=1, vmlinux for net/ fs/ include/); names the first patch that fails"
 	@echo "make rebase-check  apply the stack to every linux-source-6.12 Debian offers; table also in build/rebase-check.md (VERSIONS='v1 v2': only those)"
 	@echo "make deb           linux-image/linux-headers packages from Debian's amd64 config (FLAVOR=cloud: cloud-amd64, rt: rt-amd64) in build/deb-*"
+	@echo "make deb-config    just the merged .config make deb would build (same FLAVOR=), in seconds"
+	@echo "make update-base   move base.conf to the newest linux-source-6.12 apt offers and re-apply the stack"
 	@echo "make deb-check     boot the kernel make deb packaged, in the VM with its modules, and run tests/deb.list"
 	@echo "make deps | base | config | clean | distclean"
 	@echo "variables: BASE_VERSION BASE_SHA256 (base.conf) DEBUG=0|1 FLAVOR=|rt (deb: |cloud|rt) KVM=auto|on|off NICS=0|2"
@@ -118,7 +121,7 @@ run: kernel
 	@if [ -t 0 ] && [ -t 1 ]; then scripts/vm.sh --interactive; \
 	else scripts/vm.sh "$(TOP)/scripts/demo.sh"; fi
 
-check: kernel
+check: base-offered kernel
 	@scripts/check.sh
 
 gate: kernel
@@ -130,8 +133,18 @@ series-build: kernel
 bench: kernel
 	@QUICK='$(QUICK)' scripts/bench.sh
 
-deb: tree
+deb: base-offered tree
 	@FLAVOR='$(FLAVOR)' scripts/deb.sh '$(BASE_VERSION)'
+
+deb-config: tree
+	@FLAVOR='$(FLAVOR)' scripts/deb.sh '$(BASE_VERSION)' config
+
+# Fails at once when Debian no longer offers the pinned base.
+base-offered:
+	@scripts/base-offered.sh '$(BASE_VERSION)'
+
+update-base: deps
+	@scripts/update-base.sh '$(BASE_VERSION)'
 
 deb-check: tree
 	@FLAVOR='$(FLAVOR)' scripts/deb.sh '$(BASE_VERSION)' check

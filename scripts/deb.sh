@@ -11,9 +11,10 @@
 # (as root; otherwise only unpacked and compared).
 #
 # With "check" (make deb-check), the packaged kernel boots in the VM, with
-# the package's modules, and runs tests/deb.list through check.sh.
+# the package's modules, and runs tests/deb.list through check.sh.  With
+# "config" (make deb-config), it only writes the merged .config.
 #
-# usage: deb.sh BASE_VERSION [check]
+# usage: deb.sh BASE_VERSION [check|config]
 set -euo pipefail
 
 ver=$1 mode=${2-}
@@ -47,7 +48,16 @@ fi
 # Debian's configuration, from the package of the base's version.
 pkg=linux-config-6.12
 cdeb=$CACHE/${pkg}_${ver}_amd64.deb
+offered() { apt-cache madison "$1" 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); print $2}'; }
 if [ ! -f "$cdeb" ]; then
+	# Debian offers linux-config-6.12 at its newest version only.  Never
+	# fall back to another version's configuration: say how to move.
+	if ! offered "$pkg" | grep -qxF "$ver"; then
+		newest=$(offered "$pkg" | head -n1)
+		die "Debian no longer offers $pkg $ver, the configuration of the pinned base" \
+		    "(offered: ${newest:-none; run apt-get update})." \
+		    "Move the base${newest:+ to $newest} with 'make update-base', then make check and make deb."
+	fi
 	echo "deb: downloading $pkg=$ver"
 	(cd "$CACHE" && apt-get download "$pkg=$ver") >/dev/null ||
 		die "apt-get download $pkg=$ver failed"
@@ -64,6 +74,10 @@ echo "CONFIG_LOCALVERSION=\"-$flavour\"" > "$out/flavour.config"
 
 BASE_CONFIG=$out/debian.config OBJ=$obj "$TOP/scripts/config.sh" \
 	"$TOP/configs/deb.config" "$out/flavour.config"
+if [ "$mode" = config ]; then
+	echo "deb-config: $obj/.config (Debian's $flavour configuration of $ver + configs/deb.config)"
+	exit 0
+fi
 release=$(TREE=$TREE OBJ=$obj "$KMAKE" -s kernelrelease)
 upstream=${ver%%-*}
 echo "deb: building $release (Debian's $flavour configuration) in $obj"
