@@ -9,8 +9,11 @@
 # own object directory (build/series/obj, the kernel's configuration):
 #  - the objects of the .c files the patch changes, with W=1, and the
 #    directories of the driver headers it changes;
-#  - vmlinux when it changes net/, fs/ or include/, and the modules too
-#    when it changes include/.
+#  - vmlinux when it changes net/, fs/ or include/;
+#  - when it changes include/, also every object of the whole stack's .c
+#    files that exists at that patch (the modules among them: netdevsim,
+#    virtio_net, mlx5e, the KUnit suites), the users of the headers the
+#    stack changes.  Other modules are not rebuilt.
 # A warning is new if no earlier build of the run (the base's build of the
 # same objects included) printed it; compared by file and message, without
 # line numbers.  ccache makes a second run fast.
@@ -67,11 +70,12 @@ all=()
 for c in "${commits[@]}"; do
 	mapfile -t -O "${#all[@]}" all < <(targets "$c" 2>/dev/null)
 done
-mapfile -t base_targets < <(printf '%s\n' "${all[@]}" | sort -u |
+mapfile -t all < <(printf '%s\n' "${all[@]}" | sort -u)
+mapfile -t base_targets < <(printf '%s\n' "${all[@]}" |
 	while read -r t; do [ -e "$wt/${t%.o}.c" ] || [ -d "$wt/$t" ] && echo "$t"; done)
 km -s olddefconfig
 : > "$known"
-build base vmlinux modules > /dev/null || { say "series-build: the base does not build"; exit 1; }
+build base vmlinux > /dev/null || { say "series-build: the base does not build"; exit 1; }
 build base-w1 W=1 "${base_targets[@]}" > /dev/null || { say "series-build: the base does not build with W=1"; exit 1; }
 { normalize "$sb/logs/base.log"; normalize "$sb/logs/base-w1.log"; } | sort -u > "$known"
 say "series-build: base built, $(wc -l < "$known") warnings known ($((SECONDS - start)) s)"
@@ -94,9 +98,13 @@ for c in "${commits[@]}"; do
 	fi
 	if [ $ok = 1 ] && grep -qE '^(net|fs|include)/' <<< "$files"; then
 		goals=(vmlinux)
-		grep -q '^include/' <<< "$files" && goals+=(modules)
+		if grep -q '^include/' <<< "$files"; then
+			for t in "${all[@]}"; do
+				[[ $t == */ ]] || [ ! -e "$wt/${t%.o}.c" ] || goals+=("$t")
+			done
+		fi
 		build "$n" "${goals[@]}" >> "$new" || ok=0
-		steps+=("${goals[*]}")
+		steps+=("vmlinux$([ ${#goals[@]} -gt 1 ] && echo " + $((${#goals[@]} - 1)) stack objects")")
 	fi
 	if [ $ok = 0 ]; then
 		say "series-build: FAIL at patch $n/${#commits[@]}: $subject (does not build)"
