@@ -12,17 +12,14 @@ set -euo pipefail
 
 cur=$1
 pkg=linux-source-6.12
-mapfile -t offered < <(apt-cache madison "$pkg" 2>/dev/null |
-	awk -F'|' '{gsub(/ /, "", $2); if (!seen[$2]++) print $2}')
-if [ ${#offered[@]} -eq 0 ]; then
+# shellcheck source=scripts/apt-versions.sh
+. "$(dirname "$0")/apt-versions.sh"
+new=$(newest "$pkg")
+if [ -z "$new" ]; then
 	echo "base: apt offers no $pkg (no apt lists?); cannot tell whether $cur is still offered" >&2
 	exit 0
 fi
-new=${offered[0]}
-for v in "${offered[@]}"; do
-	dpkg --compare-versions "$v" gt "$new" && new=$v
-done
-if ! printf '%s\n' "${offered[@]}" | grep -qxF "$cur"; then
+if ! offered "$pkg" | grep -qxF "$cur"; then
 	echo "base: Debian no longer offers $pkg $cur, the pinned base (newest: $new)." >&2
 	echo "base: move the base with 'make update-base', then make check and commit base.conf and patches/." >&2
 	exit 1

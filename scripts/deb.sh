@@ -48,12 +48,12 @@ fi
 # Debian's configuration, from the package of the base's version.
 pkg=linux-config-6.12
 cdeb=$CACHE/${pkg}_${ver}_amd64.deb
-offered() { apt-cache madison "$1" 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); print $2}'; }
+. "$TOP/scripts/apt-versions.sh"
 if [ ! -f "$cdeb" ]; then
 	# Debian offers linux-config-6.12 at its newest version only.  Never
 	# fall back to another version's configuration: say how to move.
 	if ! offered "$pkg" | grep -qxF "$ver"; then
-		newest=$(offered "$pkg" | head -n1)
+		newest=$(newest "$pkg")
 		die "Debian no longer offers $pkg $ver, the configuration of the pinned base" \
 		    "(offered: ${newest:-none; run apt-get update})." \
 		    "Move the base${newest:+ to $newest} with 'make update-base', then make check and make deb."

@@ -18,13 +18,9 @@ pkg=linux-source-6.12
 say() { echo "update-base: $*"; }
 die() { echo "update-base: $*" >&2; exit 1; }
 
-mapfile -t offered < <(apt-cache madison "$pkg" 2>/dev/null |
-	awk -F'|' '{gsub(/ /, "", $2); if (!seen[$2]++) print $2}')
-[ ${#offered[@]} -gt 0 ] || die "apt offers no $pkg; run apt-get update"
-new=${offered[0]}
-for v in "${offered[@]}"; do
-	dpkg --compare-versions "$v" gt "$new" && new=$v
-done
+. "$TOP/scripts/apt-versions.sh"
+new=$(newest "$pkg")
+[ -n "$new" ] || die "apt offers no $pkg; run apt-get update"
 if [ "$new" = "$cur" ]; then
 	say "the base is already the newest $pkg apt offers ($cur)"
 	exit 0
