@@ -153,11 +153,12 @@ class Counters:
         if fork:
             sys.path.append(str(TREE / "tools/net/ynl"))
             from lib import YnlFamily  # pylint: disable=import-outside-toplevel
-            self.ynl = YnlFamily(str(TREE / "Documentation/netlink/specs/netdev.yaml"),
-                                 schema="", process_unknown=True)
+            specs = TREE / "Documentation/netlink/specs"
+            netdev = YnlFamily(str(specs / "netdev.yaml"), schema="")
+            self.ynl = YnlFamily(str(specs / "napi-suspend.yaml"), schema="")
             ifindex = int(pathlib.Path(f"/sys/class/net/{net.srv}/ifindex").read_text())
-            self.napi_id = self.ynl.do("queue-get", {"ifindex": ifindex, "type": "rx",
-                                                     "id": 0})["napi-id"]
+            self.napi_id = netdev.do("queue-get", {"ifindex": ifindex, "type": "rx",
+                                                   "id": 0})["napi-id"]
         if trace:
             ev = self.TRACE / "events/napi/napi_poll"
             write(self.TRACE / "buffer_size_kb", 64)
@@ -188,7 +189,7 @@ class Counters:
         if self.ynl:
             n = self.ynl.do("napi-get", {"id": self.napi_id})
             for k in ("irq-suspends", "irq-suspend-resumes", "irq-suspend-expiries"):
-                c[k.replace("-", "_")] = n.get(k, 0)
+                c[k.replace("-", "_")] = n[k]
         return c
 
 

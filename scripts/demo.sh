@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # What `make run` shows without a terminal: the fork's release, and a
-# netdevsim device with its queues and NAPIs as netdev-genl reports them
-# through YNL.  Runs in the VM.
+# netdevsim device with its queues and NAPIs as netdev-genl and the fork's
+# napi-suspend family report them through YNL.  Runs in the VM.
 set -euo pipefail
 
-ynl() {
-	python3 "$TREE/tools/net/ynl/cli.py" --schema '' \
-		--spec "$TREE/Documentation/netlink/specs/netdev.yaml" "$@"
+ynl() {	# FAMILY ARGS...
+	local spec=$TREE/Documentation/netlink/specs/$1.yaml
+
+	shift
+	python3 "$TREE/tools/net/ynl/cli.py" --schema '' --spec "$spec" "$@"
 }
 
 echo "== uname -r"
@@ -24,8 +26,10 @@ ifindex=$(cat "/sys/class/net/$dev/ifindex")
 ip -br link show "$dev"
 
 echo "== ynl: queue-get (dump, ifindex $ifindex)"
-ynl --dump queue-get --json "{\"ifindex\": $ifindex}"
+ynl netdev --dump queue-get --json "{\"ifindex\": $ifindex}"
 echo "== ynl: napi-get (dump, ifindex $ifindex)"
-ynl --dump napi-get --json "{\"ifindex\": $ifindex}"
+ynl netdev --dump napi-get --json "{\"ifindex\": $ifindex}"
+echo "== ynl: napi-suspend napi-get (dump, ifindex $ifindex)"
+ynl napi-suspend --dump napi-get --json "{\"ifindex\": $ifindex}"
 
 echo 1 > /sys/bus/netdevsim/del_device
