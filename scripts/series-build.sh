@@ -104,7 +104,11 @@ for c in "${commits[@]}"; do
 			done
 		fi
 		build "$n" "${goals[@]}" >> "$new" || ok=0
-		steps+=("vmlinux$([ ${#goals[@]} -gt 1 ] && echo " + $((${#goals[@]} - 1)) stack objects")")
+		if [ ${#goals[@]} -gt 1 ]; then
+			steps+=("vmlinux + $((${#goals[@]} - 1)) stack objects")
+		else
+			steps+=(vmlinux)
+		fi
 	fi
 	if [ $ok = 0 ]; then
 		say "series-build: FAIL at patch $n/${#commits[@]}: $subject (does not build)"
