@@ -17,7 +17,10 @@
 # A warning is new if no earlier build of the run (the base's build of the
 # same objects included) printed it; compared by file and message, without
 # line numbers.  ccache makes a second run fast.
-set -euo pipefail
+set -eEuo pipefail
+# An unexpected failure (set -e) names its line rather than end the run
+# in silence.
+trap 'echo "series-build: stopped at line $LINENO: $BASH_COMMAND" | tee -a "${log:-/dev/null}" >&2' ERR
 
 sb=$BUILD/series
 wt=$sb/linux
