@@ -35,7 +35,8 @@ kunit() {	# MODULE
 }
 
 kselftest() {	# DIR NAME [TIMEOUT]
-	local sdir=$1 name=$2 timeout=${3-} test res out log=/tmp/ksft-$2.log
+	local sdir=$1 name=$2 timeout=${3-} test res out totals skipped
+	local log=/tmp/ksft-$2.log
 	# A slower kernel (DEBUG=1) scales every timeout: the list's, or the
 	# directory's settings file's, or the runner's 45 s (0: none).
 	if [ "${TIMEOUT_SCALE:-1}" -gt 1 ]; then
@@ -51,10 +52,22 @@ kselftest() {	# DIR NAME [TIMEOUT]
 	cat "$log"
 	echo "$res"
 	out=$(grep -E '^(not )?ok 1 ' <<< "$res")
+	# A KTAP test that exits 0 with every case skipped (lib/py's
+	# ksft_exit() does) is a skip, and skipped cases are named.
+	totals=$(cat "$log" - <<< "$res" |
+		grep -oE 'Totals: pass:[0-9]+ .* skip:[0-9]+' | tail -n 1)
+	skipped=$(sed -n 's/.*skip:\([0-9]*\).*/\1/p' <<< "$totals")
 	case "$out" in
 	"not ok"*) result fail "kselftest $sdir/$name" "${out#*# }" ;;
 	*"# SKIP"*) result skip "kselftest $sdir/$name" ;;
-	"ok"*) result pass "kselftest $sdir/$name" ;;
+	"ok"*)
+		if [[ $totals == "Totals: pass:0 "* && ${skipped:-0} -gt 0 ]]; then
+			result skip "kselftest $sdir/$name" "every case skipped ($skipped)"
+		elif [ "${skipped:-0}" -gt 0 ]; then
+			result pass "kselftest $sdir/$name" "cases skipped: $skipped"
+		else
+			result pass "kselftest $sdir/$name"
+		fi ;;
 	*) result fail "kselftest $sdir/$name" "no result from the runner" ;;
 	esac
 }
