@@ -23,7 +23,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 # The programs, built on the host and run in the guest through /mnt-free
 # paths (the guest sees the host's root as its own).
 programs() {
-	local sel=$TREE/tools/testing/selftests/drivers/net
+	local sel=$TREE/tools/testing/selftests/net/lib
 
 	mkdir -p "$bin"
 	gcc -O2 -Wall -Wextra -Werror -o "$bin/mcload" "$TOP/bench/mcload.c" -lm
