@@ -73,8 +73,9 @@ fi
 # 3. C selftests are built on the host, against the fork's uapi headers;
 # so are the helper programs that "build" lines name, in the tree, as
 # kselftest's in-tree build does (the directory's .gitignore lists them).
+# Not for a test bundle (KSFT_DIR, make deb-check): it carries its own.
 khdr="-isystem $OBJ/usr/include"
-while read -r kind sdir name rest; do
+[ -z "${KSFT_DIR-}" ] && while read -r kind sdir name rest; do
 	if [ "$kind" = build ]; then
 		d=$TREE/tools/testing/selftests/$sdir
 		progs=$(printf "$d/%s " $name $rest)
@@ -98,7 +99,7 @@ done < <(entries "$list")
 timeout=1800 scale=1
 [[ ${VARIANT-} == *-debug ]] && timeout=7200 scale=4
 NICS=2 VM_OUT=$dir/vm VM_TIMEOUT=${VM_TIMEOUT:-$timeout} "$TOP/scripts/vm.sh" \
-	"STRESS_SECS=${STRESS_SECS:-60} TIMEOUT_SCALE=$scale $TOP/scripts/guest-check.sh $list $dir/vm/results"
+	"STRESS_SECS=${STRESS_SECS:-60} TIMEOUT_SCALE=$scale ${KSFT_DIR:+KSFT_DIR=$KSFT_DIR} $TOP/scripts/guest-check.sh $list $dir/vm/results"
 vrc=$?
 [ -f "$dir/vm/results" ] && cat "$dir/vm/results" >> "$results"
 want=$(entries "$list" | grep -cv '^[[:space:]]*build[[:space:]]')

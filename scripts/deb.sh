@@ -10,9 +10,16 @@
 # Debian's own kernel package of the same flavour in a scratch Debian 12
 # (as root; otherwise only unpacked and compared).
 #
+# Next to the packages: kselftest-<release>.tar.xz, the selftests a host
+# runs (docs/connectx.md), kselftest's own install of drivers/net,
+# drivers/net/hw and drivers/net/virtio_net with net/lib's helpers, built
+# against the fork's uapi headers; run_kselftest.sh runs it, no kernel
+# tree needed.
+#
 # With "check" (make deb-check), the packaged kernel boots in the VM, with
-# the package's modules, and runs tests/deb.list through check.sh.  With
-# "config" (make deb-config), it only writes the merged .config.
+# the package's modules, and runs tests/deb.list through check.sh from
+# that tarball, not from the tree.  With "config" (make deb-config), it
+# only writes the merged .config.
 #
 # usage: deb.sh BASE_VERSION [check|config]
 set -euo pipefail
@@ -38,11 +45,13 @@ if [ "$mode" = check ]; then
 		die "no $flavour package installed in $root: run make deb${FLAVOR:+ FLAVOR=$FLAVOR} first"
 	[ "$built" = "$(treestate)" ] ||
 		die "the $flavour package was built from another state of $TREE: run make deb${FLAVOR:+ FLAVOR=$FLAVOR} again"
-	# The uapi headers the C selftests are built against.
-	TREE=$TREE OBJ=$obj "$KMAKE" -s headers
-	echo "deb-check: booting $root/boot/vmlinuz-$release"
+	bundle=$out/kselftest-$release.tar.xz
+	[ -f "$bundle" ] || die "no $bundle: run make deb${FLAVOR:+ FLAVOR=$FLAVOR} again"
+	rm -rf "$out/kselftest" && mkdir "$out/kselftest"
+	tar -C "$out/kselftest" --strip-components=1 -xJf "$bundle"
+	echo "deb-check: booting $root/boot/vmlinuz-$release, tests from ${bundle##*/}"
 	VARIANT=-deb-$flavour OBJ=$obj MODROOT=$root VM_KERNEL=$root/boot/vmlinuz-$release \
-		CHECK_LIST=$TOP/tests/deb.list exec "$TOP/scripts/check.sh"
+		KSFT_DIR=$out/kselftest CHECK_LIST=$TOP/tests/deb.list exec "$TOP/scripts/check.sh"
 fi
 
 # Debian's configuration, from the package of the base's version.
@@ -81,7 +90,8 @@ fi
 release=$(TREE=$TREE OBJ=$obj "$KMAKE" -s kernelrelease)
 upstream=${ver%%-*}
 echo "deb: building $release (Debian's $flavour configuration) in $obj"
-rm -rf --one-file-system "$root" "$stamp" "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes
+rm -rf --one-file-system "$root" "$stamp" "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes \
+	"$out"/kselftest-*.tar.xz
 state=$(treestate)
 start=$SECONDS
 # bindeb-pkg writes the packages to the parent of the object directory.
@@ -92,6 +102,23 @@ for d in "$out"/*.deb; do
 	printf '  %-60s %6s KiB  %s\n' "${d##*/}" "$(( $(stat -c %s "$d") / 1024 ))" \
 		"$(dpkg-deb -f "$d" Package)"
 done
+
+# The selftest bundle: kselftest's install, against the package's uapi
+# headers (net/lib, with the helpers, comes with the drivers/net targets).
+TREE=$TREE OBJ=$obj "$KMAKE" -s headers
+rm -rf "$out/ksft-build" "$out/kselftest-$release"
+make -s -C "$TREE/tools/testing/selftests" O="$out/ksft-build" \
+	TARGETS="drivers/net drivers/net/hw drivers/net/virtio_net" \
+	KHDR_INCLUDES="-isystem $obj/usr/include" \
+	install INSTALL_PATH="$out/kselftest-$release" > "$out/kselftest.log" 2>&1 ||
+	{ tail -n 20 "$out/kselftest.log" >&2; die "selftest install failed (log: $out/kselftest.log)"; }
+for f in drivers/net/hw/irq_suspend.py net/lib/napi_echo net/lib/napi_load run_kselftest.sh; do
+	[ -x "$out/kselftest-$release/$f" ] || die "the selftest bundle lacks $f"
+done
+tar -C "$out" -cJf "$out/kselftest-$release.tar.xz" "kselftest-$release"
+rm -rf "$out/ksft-build" "$out/kselftest-$release"
+printf '  %-60s %6s KiB  %s\n' "kselftest-$release.tar.xz" \
+	"$(( $(stat -c %s "$out/kselftest-$release.tar.xz") / 1024 ))" "selftests (run_kselftest.sh)"
 
 ours=("$out"/linux-image-"$release"_*.deb "$out"/linux-headers-"$release"_*.deb)
 for d in "${ours[@]}"; do [ -f "$d" ] || die "no package $d"; done

@@ -6,11 +6,12 @@
 # "pass|fail|skip<TAB>name<TAB>detail" for check.sh to count.
 #
 # usage: guest-check.sh LIST RESULTS
-# Environment: TIMEOUT_SCALE=N multiplies the tests' timeouts.
+# Environment: TIMEOUT_SCALE=N multiplies the tests' timeouts; KSFT_DIR, a
+# kselftest install (make deb's bundle), replaces the tree's selftests.
 set -uo pipefail
 list=$1 results=$2
 : > "$results"
-ksft=$TREE/tools/testing/selftests
+ksft=${KSFT_DIR:-$TREE/tools/testing/selftests}
 
 . "$TOP/scripts/result.sh"
 
@@ -45,7 +46,8 @@ kselftest() {	# DIR NAME [TIMEOUT]
 		timeout=$(( ${timeout:-45} * TIMEOUT_SCALE ))
 	fi
 	test=./$name
-	[ -x "$BUILD/kselftest/$sdir/$name" ] && test=$BUILD/kselftest/$sdir/$name
+	[ -z "${KSFT_DIR-}" ] && [ -x "$BUILD/kselftest/$sdir/$name" ] &&
+		test=$BUILD/kselftest/$sdir/$name
 	: > "$log"
 	res=$( (set +u; cd "$ksft/$sdir" && BASE_DIR=$ksft && . "$ksft/kselftest/runner.sh" &&
 		kselftest_override_timeout=$timeout logfile=$log && run_many "$test") 2>&1)
