@@ -18,7 +18,7 @@ need=(
 	git:git apt-get:apt dpkg-deb:dpkg dpkg-buildpackage:dpkg-dev dh_listpackages:debhelper
 	ip:iproute2 ethtool:ethtool modprobe:kmod udevadm:udev ping:iputils-ping
 	stdbuf:coreutils timeout:coreutils
-	/usr/sbin/sshd:openssh-server ssh:openssh-client
+	/usr/sbin/sshd:openssh-server ssh:openssh-client debootstrap:debootstrap
 	memcached:memcached /usr/lib/python3/dist-packages/matplotlib:python3-matplotlib
 )
 
