@@ -46,7 +46,7 @@ trap 'rm -rf "$tmp"' EXIT
 dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" ./usr/src/linux-source-6.12.tar.xz
 mkdir "$tmp/src"
 tar -xf "$tmp/usr/src/linux-source-6.12.tar.xz" -C "$tmp/src" --strip-components=1
-rm -rf "$tmp/usr"
+rm -rf "${tmp:?}/usr"
 
 # Debian appends a section to the top-level .gitignore that ignores
 # everything ("/*" then "!/debian/"), which would hide every file and

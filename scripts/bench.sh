@@ -23,7 +23,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 # The programs, built on the host and run in the guest through /mnt-free
 # paths (the guest sees the host's root as its own).
 programs() {
-	local sel=$TREE/tools/testing/selftests/net/lib
+	local sel=${TREE:?}/tools/testing/selftests/net/lib
 
 	mkdir -p "$bin"
 	gcc -O2 -Wall -Wextra -Werror -o "$bin/mcload" "$TOP/bench/mcload.c" -lm
@@ -65,8 +65,9 @@ if [ "$quick" = 1 ]; then
 	vm "$out/matrix" "matrix $out/matrix --quick --reps 1 --workloads memcached"
 else
 	# BENCH_ONLY=fastpath: keep the last matrix, measure the fast path again.
-	[ "${BENCH_ONLY:-}" = fastpath ] && [ -f "$out/matrix/points.jsonl" ] ||
+	if [ "${BENCH_ONLY:-}" != fastpath ] || [ ! -f "$out/matrix/points.jsonl" ]; then
 		vm "$out/matrix" "matrix $out/matrix --reps $reps"
+	fi
 	stock
 	# Half the fork's base saturation, for CPU per request.
 	rate=$(python3 -c 'import json, sys
@@ -82,4 +83,6 @@ for ln in open(sys.argv[1]):
 fi
 echo "bench: measured in $(( $(date +%s) - start )) s"
 # Debian's python3, where python3-matplotlib is.
-/usr/bin/python3 "$TOP/bench/report.py" "$out" $([ "$quick" = 1 ] && echo --quick)
+report=("$TOP/bench/report.py" "$out")
+[ "$quick" = 1 ] && report+=(--quick)
+/usr/bin/python3 "${report[@]}"

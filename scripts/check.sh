@@ -51,6 +51,15 @@ while read -r p; do
 	fi
 done < <(entries "$PATCHES/series")
 
+# The harness's own scripts pass shellcheck.
+if shellcheck "$TOP"/scripts/*.sh "$TOP"/scripts/kmake "$TOP"/scripts/guest-init \
+	> "$dir/shellcheck.log" 2>&1; then
+	result pass "shellcheck scripts/"
+else
+	sed 's/^/# /' "$dir/shellcheck.log" | tail -n 30
+	result fail "shellcheck scripts/" "$(grep -c '^In ' "$dir/shellcheck.log") findings"
+fi
+
 # The guest log scan (step 5) on sample logs: it must see what it is for.
 if python3 "$TOP/scripts/splats_test.py" > "$dir/splats_test.log" 2>&1; then
 	result pass "log scan self-test" "$(tail -n3 "$dir/splats_test.log" | grep -m1 '^Ran')"
@@ -78,13 +87,14 @@ khdr="-isystem $OBJ/usr/include"
 [ -z "${KSFT_DIR-}" ] && while read -r kind sdir name rest; do
 	if [ "$kind" = build ]; then
 		d=$TREE/tools/testing/selftests/$sdir
-		progs=$(printf "$d/%s " $name $rest)
-		rm -f $progs		# never run a stale binary
-		make -s -C "$d" OUTPUT="$d" KHDR_INCLUDES="$khdr" $progs > "$dir/build-${sdir//\//-}.log" 2>&1 ||
+		read -r -a progs <<< "$name $rest"
+		progs=("${progs[@]/#/$d/}")
+		rm -f "${progs[@]}"		# never run a stale binary
+		make -s -C "$d" OUTPUT="$d" KHDR_INCLUDES="$khdr" "${progs[@]}" > "$dir/build-${sdir//\//-}.log" 2>&1 ||
 			{ sed 's/^/# /' "$dir/build-${sdir//\//-}.log"; result fail "build $sdir $name $rest"; }
 		continue
 	fi
-	[ "$kind" = kselftest ] && [ -f "$TREE/tools/testing/selftests/$sdir/$name.c" ] || continue
+	{ [ "$kind" = kselftest ] && [ -f "$TREE/tools/testing/selftests/$sdir/$name.c" ]; } || continue
 	o=$BUILD/kselftest/$sdir
 	mkdir -p "$o"
 	rm -f "$o/$name"		# never run a stale binary

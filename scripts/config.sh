@@ -45,7 +45,7 @@ while IFS= read -r line; do
 	case "$have" in
 	"$sym=$want") ;;
 	"# $sym is not set") [ "$want" = n ] || { echo "config: $sym=$want requested, not set" >&2; bad=1; } ;;
-	*) [ "$want" = n ] && [ -z "$have" ] || { echo "config: $sym=$want requested, got '${have:-nothing}'" >&2; bad=1; } ;;
+	*) { [ "$want" = n ] && [ -z "$have" ]; } || { echo "config: $sym=$want requested, got '${have:-nothing}'" >&2; bad=1; } ;;
 	esac
 done < <(cat "${ours[@]}" /dev/null | sed -e 's/[[:space:]]*$//' | grep -v '^[[:space:]]*$')
 [ "$bad" = 0 ] || { echo "config: fix the fragments (see $log)" >&2; exit 1; }

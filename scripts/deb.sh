@@ -180,6 +180,7 @@ inst install-debian.log "$stockdeb"
 inst install-fork.log "${ours[@]}"
 rm -rf "$root/tmp/deb"
 echo "deb: dpkg -i in a scratch Debian 12 ($root) next to $stock:"
+# shellcheck disable=SC2016  # dpkg-query's format, not the shell's
 chroot "$root" dpkg-query -W -f '${db:Status-Abbrev} ${Package} ${Version}\n' \
 	'linux-image-*' 'linux-headers-*' | awk '$1 == "ii" { print "  installed:", $2, $3 }'
 find "$root/boot" -type f -printf '  /boot/%P %k KiB\n' | sort

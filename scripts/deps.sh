@@ -10,7 +10,7 @@ need=(
 	gcc:build-essential make:make flex:flex bison:bison bc:bc
 	/usr/include/libelf.h:libelf-dev /usr/include/openssl/ssl.h:libssl-dev
 	pahole:dwarves cpio:cpio rsync:rsync xz:xz-utils
-	ccache:ccache sparse:sparse
+	ccache:ccache sparse:sparse shellcheck:shellcheck
 	/usr/include/sys/capability.h:libcap-dev
 	qemu-system-x86_64:qemu-system-x86
 	python3:python3 /usr/lib/python3/dist-packages/yaml:python3-yaml

@@ -49,6 +49,9 @@ kselftest() {	# DIR NAME [TIMEOUT]
 	[ -z "${KSFT_DIR-}" ] && [ -x "$BUILD/kselftest/$sdir/$name" ] &&
 		test=$BUILD/kselftest/$sdir/$name
 	: > "$log"
+	# BASE_DIR, logfile and kselftest_override_timeout are runner.sh's
+	# inputs, set as run_kselftest.sh sets them.
+	# shellcheck disable=SC1091,SC2034
 	res=$( (set +u; cd "$ksft/$sdir" && BASE_DIR=$ksft && . "$ksft/kselftest/runner.sh" &&
 		kselftest_override_timeout=$timeout logfile=$log && run_many "$test") 2>&1)
 	cat "$log"

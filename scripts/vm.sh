@@ -42,29 +42,42 @@ mkdir -p "$out"
 rm -f "$out/status" "$out/console.log" "$out/dmesg.txt"
 ln -sfn "$out" "$BUILD/vm/last"
 printf '%s\n' "$cmd" > "$out/cmd"
-[ $interactive = 1 ] && touch "$out/interactive" || rm -f "$out/interactive"
+rm -f "$out/interactive"
+[ $interactive = 0 ] || touch "$out/interactive"
 
-qemu_args() {	# $1: tcg or kvm; $2: directory of the run
-	local accel=$1 dir=$2 cpu=max
-	[ "$accel" = kvm ] && cpu=host
-	echo -machine q35,accel="$accel" -cpu "$cpu" -smp "${VM_CPUS:-2}" -m "${VM_MEM:-2G}"
-	echo -nodefaults -no-user-config -display none -no-reboot
-	echo -kernel "$kernel"
-	echo -fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap
-	echo -device virtio-9p-pci,fsdev=root,mount_tag=hostroot
-	echo -fsdev local,id=out,path="$dir",security_model=none
-	echo -device virtio-9p-pci,fsdev=out,mount_tag=out
-	echo -serial file:"$dir/console.log"
-	if [ "${NICS:-0}" = 2 ]; then
-		echo -netdev hubport,id=n0,hubid=0 -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:01
-		echo -netdev hubport,id=n1,hubid=0 -device virtio-net-pci,netdev=n1,mac=52:54:00:12:34:02
-	fi
+# The kernel's command line: the host's root over 9p, guest-init, and
+# where the run's files go.
+bootargs() {	# $1: directory of the run
+	local args=(
+		root=hostroot rootfstype=9p
+		"rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose"
+		ro console=ttyS0 panic=-1 "init=$TOP/scripts/guest-init"
+		"NAPIFORK_OUT=$1" "NAPIFORK_TOP=$TOP" "NAPIFORK_BUILD=$BUILD"
+		"NAPIFORK_MODROOT=$MODROOT"
+	)
+	echo "${args[*]}"
 }
 
-bootargs() {	# $1: directory of the run
-	echo "root=hostroot rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose"
-	echo "ro console=ttyS0 panic=-1 init=$TOP/scripts/guest-init"
-	echo "NAPIFORK_OUT=$1 NAPIFORK_TOP=$TOP NAPIFORK_BUILD=$BUILD NAPIFORK_MODROOT=$MODROOT"
+qemu_args() {	# $1: tcg or kvm; $2: directory of the run.  Sets qargs.
+	local accel=$1 dir=$2 cpu=max n
+	[ "$accel" = kvm ] && cpu=host
+	qargs=(
+		-machine "q35,accel=$accel" -cpu "$cpu"
+		-smp "${VM_CPUS:-2}" -m "${VM_MEM:-2G}"
+		-nodefaults -no-user-config -display none -no-reboot
+		-kernel "$kernel" -append "$(bootargs "$dir")"
+		-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
+		-device "virtio-9p-pci,fsdev=root,mount_tag=hostroot"
+		-fsdev "local,id=out,path=$dir,security_model=none"
+		-device "virtio-9p-pci,fsdev=out,mount_tag=out"
+		-serial "file:$dir/console.log"
+	)
+	if [ "${NICS:-0}" = 2 ]; then
+		for n in 0 1; do
+			qargs+=(-netdev "hubport,id=n$n,hubid=0"
+				-device "virtio-net-pci,netdev=n$n,mac=52:54:00:12:34:0$((n + 1))")
+		done
+	fi
 }
 
 # Nested KVM hangs on some hosts while the kernel decompresses; TCG always
@@ -79,10 +92,9 @@ auto)
 			mkdir -p "$CACHE" "$out/probe"
 			echo true > "$out/probe/cmd"
 			prc=0
-			# shellcheck disable=SC2046
-			timeout -k 5 30 qemu-system-x86_64 $(qemu_args kvm "$out/probe") \
-				-append "$(bootargs "$out/probe" | tr '\n' ' ')" \
-				-serial null </dev/null >/dev/null 2>&1 || prc=$?
+			qemu_args kvm "$out/probe"
+			timeout -k 5 30 qemu-system-x86_64 "${qargs[@]}" -serial null \
+				</dev/null >/dev/null 2>&1 || prc=$?
 			if [ "$(cat "$out/probe/status" 2>/dev/null)" = 0 ]; then
 				echo kvm > "$probe"
 			elif [ $prc = 124 ]; then	# the hang: remember it
@@ -98,10 +110,10 @@ esac
 # ttyS0 (the first -serial) is the kernel console, to console.log; ttyS1,
 # the command's terminal, is this process's stdio.
 if [ $interactive = 1 ]; then
-	tty=(-chardev stdio,id=con,mux=on,signal=off -serial chardev:con -mon chardev=con,mode=readline)
+	tty=(-chardev "stdio,id=con,mux=on,signal=off" -serial chardev:con -mon "chardev=con,mode=readline")
 	echo "vm: booting $release ($accel); the shell's 'exit' powers off, Ctrl-A x kills the VM"
 else
-	tty=(-chardev stdio,id=con -serial chardev:con)
+	tty=(-chardev "stdio,id=con" -serial chardev:con)
 	exec </dev/null		# no raw mode on the caller's terminal
 fi
 
@@ -109,13 +121,12 @@ fi
 # the terminal's foreground process group); any other is bounded.
 limit=(timeout -k 10 "${VM_TIMEOUT:-600}")
 [ $interactive = 1 ] && limit=()
+qemu_args "$accel" "$out"
 set +e
-# shellcheck disable=SC2046
-"${limit[@]}" qemu-system-x86_64 $(qemu_args "$accel" "$out") "${tty[@]}" \
-	-append "$(bootargs "$out" | tr '\n' ' ')"
+"${limit[@]}" qemu-system-x86_64 "${qargs[@]}" "${tty[@]}"
 qrc=$?
 set -e
-[ $interactive = 1 ] && stty sane 2>/dev/null || true
+if [ $interactive = 1 ]; then stty sane 2>/dev/null || true; fi
 
 if [ -f "$out/status" ]; then
 	exit "$(cat "$out/status")"
