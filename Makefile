@@ -60,7 +60,7 @@ export CCACHE_MAXSIZE ?= 10G
 KMAKE := $(TOP)/scripts/kmake
 export TOP BUILD TREE OBJ MODROOT PATCHES CACHE JOBS KMAKE VARIANT
 
-.PHONY: help deps base tree export export-check config kernel vm run check gate \
+.PHONY: help deps base tree export export-check config kernel vm run check test gate \
 	bench rebase-check series-build deb deb-check deb-config base-offered update-base \
 	clean distclean
 .DELETE_ON_ERROR:
@@ -68,6 +68,7 @@ export TOP BUILD TREE OBJ MODROOT PATCHES CACHE JOBS KMAKE VARIANT
 help:
 	@echo "make run           build the fork and boot it (shell, or a demonstration without a terminal)"
 	@echo "make check         build what is stale and run every test; ends with 'N passed, N failed, N skipped'"
+	@echo "make test T=D:N    run tests in the VM as make check does, e.g. T=drivers/net:napi_config.py or T=kunit:napi_config_test"
 	@echo "                   (DEBUG=1: on a KASAN, kmemleak, lockdep kernel; FLAVOR=rt: on PREEMPT_RT; STRESS_SECS=s)"
 	@echo "make vm CMD='...'  boot the built kernel and run CMD as root (NICS=2 adds two hub-joined virtio-net NICs)"
 	@echo "make tree          materialize the fork in build/linux: base commit + one commit per patch"
@@ -123,6 +124,9 @@ run: kernel
 
 check: base-offered kernel
 	@scripts/check.sh
+
+test: kernel
+	@T='$(T)' scripts/test.sh
 
 gate: kernel
 	@scripts/gate.sh

@@ -4,11 +4,15 @@
 # make check: the host-side gates, then tests/check.list in the VM, then a
 # scan of the guest's kernel log.  Prints one line per test and ends with
 # "check: N passed, N failed, N skipped"; exits 1 if anything failed.
-# CHECK_LIST replaces tests/check.list (make deb-check: tests/deb.list).
+# CHECK_LIST replaces tests/check.list (make deb-check: tests/deb.list);
+# CHECK_STEPS=vm (make test) runs only the list and the log scan.
 set -uo pipefail
 
 list=${CHECK_LIST:-$TOP/tests/check.list}
+steps=${CHECK_STEPS:-all}
+case $steps in all | vm) ;; *) echo "check: CHECK_STEPS=$steps: use all or vm" >&2; exit 2 ;; esac
 dir=$BUILD/check${VARIANT-}
+[ "$steps" = vm ] && dir=$BUILD/test${VARIANT-}	# make check's results stay
 rm -rf "$dir" && mkdir -p "$dir"
 results=$dir/results
 : > "$results"
@@ -32,52 +36,56 @@ real_issues() {
 		END { print n + 0 }' "$1"
 }
 
-# 1. checkpatch --strict on every patch of the stack.  The tree's history
-# is one commit (Debian's tarball), so checkpatch cannot look up the
-# mainline commits that Fixes: tags and provenance lines name.  The
-# stack's MAINTAINERS lines are all in one local patch near its end (so
-# that no other patch conflicts on MAINTAINERS), so the patches that add
-# files do not touch MAINTAINERS themselves.
-while read -r p; do
-	log=$dir/checkpatch-${p%.patch}.log
-	if (cd "$TREE" && scripts/checkpatch.pl --strict --no-color --show-types \
-		--ignore UNKNOWN_COMMIT_ID,FILE_PATH_CHANGES "$PATCHES/$p") > "$log" 2>&1; then
-		result pass "checkpatch --strict $p"
-	elif [ "$(real_issues "$log")" -eq 0 ]; then
-		result pass "checkpatch --strict $p" "only long lines in YNL-generated code"
+# The host-side gates (not with CHECK_STEPS=vm).
+lints() {
+	# 1. checkpatch --strict on every patch of the stack.  The tree's history
+	# is one commit (Debian's tarball), so checkpatch cannot look up the
+	# mainline commits that Fixes: tags and provenance lines name.  The
+	# stack's MAINTAINERS lines are all in one local patch near its end (so
+	# that no other patch conflicts on MAINTAINERS), so the patches that add
+	# files do not touch MAINTAINERS themselves.
+	while read -r p; do
+		log=$dir/checkpatch-${p%.patch}.log
+		if (cd "$TREE" && scripts/checkpatch.pl --strict --no-color --show-types \
+			--ignore UNKNOWN_COMMIT_ID,FILE_PATH_CHANGES "$PATCHES/$p") > "$log" 2>&1; then
+			result pass "checkpatch --strict $p"
+		elif [ "$(real_issues "$log")" -eq 0 ]; then
+			result pass "checkpatch --strict $p" "only long lines in YNL-generated code"
+		else
+			sed -n '/^\(ERROR\|WARNING\|CHECK\)/,/^$/p' "$log" | sed 's/^/# /'
+			result fail "checkpatch --strict $p" "$(grep -m1 '^total:' "$log")"
+		fi
+	done < <(entries "$PATCHES/series")
+
+	# The harness's own scripts pass shellcheck.
+	if shellcheck "$TOP"/scripts/*.sh "$TOP"/scripts/kmake "$TOP"/scripts/guest-init \
+		> "$dir/shellcheck.log" 2>&1; then
+		result pass "shellcheck scripts/"
 	else
-		sed -n '/^\(ERROR\|WARNING\|CHECK\)/,/^$/p' "$log" | sed 's/^/# /'
-		result fail "checkpatch --strict $p" "$(grep -m1 '^total:' "$log")"
+		sed 's/^/# /' "$dir/shellcheck.log" | tail -n 30
+		result fail "shellcheck scripts/" "$(grep -c '^In ' "$dir/shellcheck.log") findings"
 	fi
-done < <(entries "$PATCHES/series")
 
-# The harness's own scripts pass shellcheck.
-if shellcheck "$TOP"/scripts/*.sh "$TOP"/scripts/kmake "$TOP"/scripts/guest-init \
-	> "$dir/shellcheck.log" 2>&1; then
-	result pass "shellcheck scripts/"
-else
-	sed 's/^/# /' "$dir/shellcheck.log" | tail -n 30
-	result fail "shellcheck scripts/" "$(grep -c '^In ' "$dir/shellcheck.log") findings"
-fi
+	# The guest log scan (step 5) on sample logs: it must see what it is for.
+	if python3 "$TOP/scripts/splats_test.py" > "$dir/splats_test.log" 2>&1; then
+		result pass "log scan self-test" "$(tail -n3 "$dir/splats_test.log" | grep -m1 '^Ran')"
+	else
+		sed 's/^/# /' "$dir/splats_test.log" | tail -n 30
+		result fail "log scan self-test"
+	fi
 
-# The guest log scan (step 5) on sample logs: it must see what it is for.
-if python3 "$TOP/scripts/splats_test.py" > "$dir/splats_test.log" 2>&1; then
-	result pass "log scan self-test" "$(tail -n3 "$dir/splats_test.log" | grep -m1 '^Ran')"
-else
-	sed 's/^/# /' "$dir/splats_test.log" | tail -n 30
-	result fail "log scan self-test"
-fi
-
-# 2. W=1 C=1 build of mlx5 and of every object the stack touches: of the
-# default flavour, the one whose warnings the gate's baseline knows.
-if [ -n "${VARIANT-}" ]; then
-	result skip "W=1 C=1 build gate" "the default flavour's gate; run make check"
-elif "$TOP/scripts/gate.sh" > "$dir/gate.log" 2>&1; then
-	result pass "W=1 C=1 build gate" "$(tail -n1 "$dir/gate.log")"
-else
-	sed 's/^/# /' "$dir/gate.log" | tail -n 40
-	result fail "W=1 C=1 build gate" "$(tail -n1 "$dir/gate.log")"
-fi
+	# 2. W=1 C=1 build of mlx5 and of every object the stack touches: of the
+	# default flavour, the one whose warnings the gate's baseline knows.
+	if [ -n "${VARIANT-}" ]; then
+		result skip "W=1 C=1 build gate" "the default flavour's gate; run make check"
+	elif "$TOP/scripts/gate.sh" > "$dir/gate.log" 2>&1; then
+		result pass "W=1 C=1 build gate" "$(tail -n1 "$dir/gate.log")"
+	else
+		sed 's/^/# /' "$dir/gate.log" | tail -n 40
+		result fail "W=1 C=1 build gate" "$(tail -n1 "$dir/gate.log")"
+	fi
+}
+[ "$steps" = vm ] || lints
 
 # 3. C selftests are built on the host, against the fork's uapi headers;
 # so are the helper programs that "build" lines name, in the tree, as
@@ -133,18 +141,21 @@ else
 	result pass "guest kernel log clean"
 fi
 
-# 6. make bench QUICK=1: every packet-delivery mode produces numbers, and
-# the kernel log of that VM is clean too.  Not on a debug or RT kernel,
-# whose figures would mean nothing.
-if [ -n "${VARIANT-}" ]; then
-	result skip "bench QUICK=1 smoke" "the default flavour's benchmark; run make check"
-elif BENCH_OUT=$dir/bench QUICK=1 "$TOP/scripts/bench.sh" > "$dir/bench.log" 2>&1 &&
-	"$TOP/scripts/splats.py" "$dir/bench/matrix/dmesg.txt" > "$dir/bench-splats.txt"; then
-	result pass "bench QUICK=1 smoke" "$(grep -m1 '^bench: measured' "$dir/bench.log")"
-else
-	tail -n 30 "$dir/bench.log" "$dir/bench-splats.txt" 2>/dev/null | sed 's/^/# /'
-	result fail "bench QUICK=1 smoke"
-fi
+bench_smoke() {
+	# 6. make bench QUICK=1: every packet-delivery mode produces numbers, and
+	# the kernel log of that VM is clean too.  Not on a debug or RT kernel,
+	# whose figures would mean nothing.
+	if [ -n "${VARIANT-}" ]; then
+		result skip "bench QUICK=1 smoke" "the default flavour's benchmark; run make check"
+	elif BENCH_OUT=$dir/bench QUICK=1 "$TOP/scripts/bench.sh" > "$dir/bench.log" 2>&1 &&
+		"$TOP/scripts/splats.py" "$dir/bench/matrix/dmesg.txt" > "$dir/bench-splats.txt"; then
+		result pass "bench QUICK=1 smoke" "$(grep -m1 '^bench: measured' "$dir/bench.log")"
+	else
+		tail -n 30 "$dir/bench.log" "$dir/bench-splats.txt" 2>/dev/null | sed 's/^/# /'
+		result fail "bench QUICK=1 smoke"
+	fi
+}
+[ "$steps" = vm ] || bench_smoke
 
 pass=$(grep -c '^pass' "$results")
 fail=$(grep -c '^fail' "$results")
