@@ -14,12 +14,13 @@ include base.conf
 ifndef HOME
 export HOME := $(shell getent passwd $$(id -u) | cut -d: -f6)
 endif
-CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/napifork
+# What scripts/lib.sh derives, derived there: $(call lib,COMMAND).
+lib = $(shell CACHE='$(CACHE)' bash -c '. $(TOP)/scripts/lib.sh && $(1)')
+CACHE := $(call lib,echo "$$CACHE")
 BUILD ?= $(TOP)/build
 TREE := $(BUILD)/linux
 PATCHES := $(TOP)/patches
 JOBS ?= $(shell nproc)
-BASE_TAG := base-$(subst ~,_,$(BASE_VERSION))
 
 # Configuration fragments merged, in this order, over x86_64_defconfig.
 FRAGMENTS ?= $(TREE)/kernel/configs/kvm_guest.config $(TOP)/configs/vm.config \
@@ -60,7 +61,7 @@ export CCACHE_MAXSIZE ?= 10G
 KMAKE := $(TOP)/scripts/kmake
 export TOP BUILD TREE OBJ MODROOT PATCHES CACHE JOBS KMAKE VARIANT
 
-.PHONY: help deps base tree export export-check config kernel vm run check test gate \
+.PHONY: help deps base tree export export-check config kernel vm run check list-check test gate \
 	bench rebase-check series-build deb deb-check deb-config base-offered update-base \
 	clean distclean
 .DELETE_ON_ERROR:
@@ -97,7 +98,8 @@ base: deps
 	@scripts/base.sh '$(BASE_VERSION)' '$(BASE_SHA256)' '$(CACHE)' >/dev/null
 
 tree: base
-	@scripts/stack.py tree '$(CACHE)/base-$(BASE_VERSION).git' '$(BASE_TAG)' '$(TREE)' '$(PATCHES)'
+	@scripts/stack.py tree '$(call lib,base_repo $(BASE_VERSION))' \
+		'$(call lib,base_tag $(BASE_VERSION))' '$(TREE)' '$(PATCHES)'
 
 export:
 	@test -d $(TREE)/.git || { echo "export: no tree at $(TREE); run 'make tree'" >&2; exit 1; }
@@ -122,8 +124,12 @@ run: kernel
 	@if [ -t 0 ] && [ -t 1 ]; then scripts/vm.sh --interactive; \
 	else scripts/vm.sh "$(TOP)/scripts/demo.sh"; fi
 
-check: base-offered kernel
+check: base-offered list-check kernel
 	@scripts/check.sh
+
+# The test list, checked before the build rather than in the VM after it.
+list-check: tree
+	@scripts/list-check.sh '$(or $(CHECK_LIST),$(TOP)/tests/check.list)'
 
 test: kernel
 	@T='$(T)' scripts/test.sh

@@ -12,8 +12,8 @@ set -euo pipefail
 
 cur=$1
 pkg=linux-source-6.12
-# shellcheck source=scripts/apt-versions.sh
-. "$(dirname "$0")/apt-versions.sh"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
 new=$(newest "$pkg")
 if [ -z "$new" ]; then
 	echo "base: apt offers no $pkg (no apt lists?); cannot tell whether $cur is still offered" >&2

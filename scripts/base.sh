@@ -9,11 +9,14 @@
 # usage: base.sh VERSION SHA256 CACHE_DIR
 set -euo pipefail
 
-ver=$1 sum=$2 cache=$3
-tag="base-${ver//\~/_}"	# git refuses "~" in names
+ver=$1 sum=$2 CACHE=$3
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+cache=$CACHE
+tag=$(base_tag "$ver")
 pkg=linux-source-6.12
 deb="$cache/${pkg}_${ver}_all.deb"
-repo="$cache/base-$ver.git"
+repo=$(base_repo "$ver")
 
 die() { echo "base: $*" >&2; exit 1; }
 
@@ -25,8 +28,8 @@ fi
 
 if [ ! -f "$deb" ]; then
 	echo "base: downloading $pkg=$ver" >&2
-	if ! (cd "$cache" && apt-get download "$pkg=$ver" >&2); then
-		avail=$(apt-cache madison "$pkg" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | tr '\n' ' ')
+	if ! fetch "$cache" "$pkg=$ver"; then
+		avail=$(offered "$pkg" | xargs)
 		die "$pkg version $ver is not offered by apt (offered: ${avail:-none; run apt-get update})." \
 		    "Pick another 6.12.y with 'make BASE_VERSION=<version> BASE_SHA256=<sha256> ...'" \
 		    "(or edit base.conf); the stack is then applied with 3-way merging."

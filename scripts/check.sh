@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make check: the host-side gates, then tests/check.list in the VM, then a
-# scan of the guest's kernel log.  Prints one line per test and ends with
-# "check: N passed, N failed, N skipped"; exits 1 if anything failed.
+# scan of the guest's kernel log.  Prints KTAP, one result per test (each
+# lint gate is one), and ends with "check: N passed, N failed, N skipped";
+# exits 1 if anything failed.
 # CHECK_LIST replaces tests/check.list (make deb-check: tests/deb.list);
 # CHECK_STEPS=vm (make test) runs only the list and the log scan.
 set -uo pipefail
@@ -18,6 +19,7 @@ results=$dir/results
 : > "$results"
 
 . "$TOP/scripts/result.sh"
+echo "KTAP version 1"	# no plan: the count is known at the end only
 
 # The entries of a series or list file: no comments, no blank lines.
 entries() { grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$1"; }
@@ -44,21 +46,29 @@ lints() {
 	# stack's MAINTAINERS lines are all in one local patch near its end (so
 	# that no other patch conflicts on MAINTAINERS), so the patches that add
 	# files do not touch MAINTAINERS themselves.
+	local p log n=0 ynl=0 bad=()
 	while read -r p; do
+		n=$((n + 1))
 		log=$dir/checkpatch-${p%.patch}.log
 		if (cd "$TREE" && scripts/checkpatch.pl --strict --no-color --show-types \
 			--ignore UNKNOWN_COMMIT_ID,FILE_PATH_CHANGES "$PATCHES/$p") > "$log" 2>&1; then
-			result pass "checkpatch --strict $p"
+			continue
 		elif [ "$(real_issues "$log")" -eq 0 ]; then
-			result pass "checkpatch --strict $p" "only long lines in YNL-generated code"
+			ynl=$((ynl + 1))	# only long lines in YNL-generated code
 		else
+			echo "# $p: $(grep -m1 '^total:' "$log")"
 			sed -n '/^\(ERROR\|WARNING\|CHECK\)/,/^$/p' "$log" | sed 's/^/# /'
-			result fail "checkpatch --strict $p" "$(grep -m1 '^total:' "$log")"
+			bad+=("$p")
 		fi
 	done < <(entries "$PATCHES/series")
+	if [ ${#bad[@]} -eq 0 ]; then
+		result pass "checkpatch --strict" "$n patches; $ynl with long lines in YNL-generated code only"
+	else
+		result fail "checkpatch --strict" "${#bad[@]} of $n patches: ${bad[*]}"
+	fi
 
 	# The harness's own scripts pass shellcheck.
-	if shellcheck "$TOP"/scripts/*.sh "$TOP"/scripts/kmake "$TOP"/scripts/guest-init \
+	if shellcheck "$TOP"/scripts/*.sh "$TOP"/scripts/{kmake,guest-init,deb-init} \
 		> "$dir/shellcheck.log" 2>&1; then
 		result pass "shellcheck scripts/"
 	else
@@ -117,7 +127,7 @@ done < <(entries "$list")
 timeout=1800 scale=1
 [[ ${VARIANT-} == *-debug ]] && timeout=7200 scale=4
 NICS=2 VM_OUT=$dir/vm VM_TIMEOUT=${VM_TIMEOUT:-$timeout} "$TOP/scripts/vm.sh" \
-	"STRESS_SECS=${STRESS_SECS:-60} TIMEOUT_SCALE=$scale ${KSFT_DIR:+KSFT_DIR=$KSFT_DIR} $TOP/scripts/guest-check.sh $list $dir/vm/results"
+	"STRESS_SECS=${STRESS_SECS:-60} TIMEOUT_SCALE=$scale KTAP_BASE=$(wc -l < "$results") ${KSFT_DIR:+KSFT_DIR=$KSFT_DIR} $TOP/scripts/guest-check.sh $list $dir/vm/results"
 vrc=$?
 [ -f "$dir/vm/results" ] && cat "$dir/vm/results" >> "$results"
 want=$(entries "$list" | grep -cv '^[[:space:]]*build[[:space:]]')

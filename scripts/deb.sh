@@ -37,8 +37,9 @@ out=$BUILD/deb-$flavour
 obj=$out/obj
 root=$out/root			# the scratch root, with the packages installed
 stamp=$out/installed		# what is installed there, once all went well
-# The tree the packages are built from: its commit and uncommitted changes.
-treestate() { echo "$(git -C "$TREE" rev-parse HEAD) $(git -C "$TREE" diff HEAD | sha1sum | cut -c1-12)"; }
+# The tree the packages are built from: its content (the commit's tree, so
+# that a reworded commit message does not count) and uncommitted changes.
+treestate() { echo "$(git -C "$TREE" rev-parse 'HEAD^{tree}') $(git -C "$TREE" diff HEAD | sha1sum | cut -c1-12)"; }
 
 if [ "$mode" = check ]; then
 	read -r release built < "$stamp" 2>/dev/null ||
@@ -49,7 +50,21 @@ if [ "$mode" = check ]; then
 	[ -f "$bundle" ] || die "no $bundle: run make deb${FLAVOR:+ FLAVOR=$FLAVOR} again"
 	rm -rf "$out/kselftest" && mkdir "$out/kselftest"
 	tar -C "$out/kselftest" --strip-components=1 -xJf "$bundle"
-	echo "deb-check: booting $root/boot/vmlinuz-$release, tests from ${bundle##*/}"
+	# As a host boots: the scratch root on a disk, through the initramfs
+	# Debian's hooks built for the package (as root only: otherwise the
+	# packages were only unpacked, and the kernel boots on the host's root).
+	initrd=$root/boot/initrd.img-$release
+	if [ -f "$initrd" ]; then
+		install -m 0755 "$TOP/scripts/deb-init" "$root/usr/local/sbin/napifork-init"
+		img=$out/root.img
+		rm -f "$img"
+		mkfs.ext4 -q -F -L napifork -d "$root" "$img" "$(( $(du -sm "$root" | cut -f1) + 512 ))M" ||
+			die "mkfs.ext4 -d $root failed"
+		export VM_DISK=$img VM_INITRD=$initrd
+		echo "deb-check: booting $root/boot/vmlinuz-$release with its initramfs, root on virtio-blk ($img); tests from ${bundle##*/}"
+	else
+		echo "deb-check: no $initrd (make deb ran without root): booting $root/boot/vmlinuz-$release on the host's root; tests from ${bundle##*/}"
+	fi
 	VARIANT=-deb-$flavour OBJ=$obj MODROOT=$root VM_KERNEL=$root/boot/vmlinuz-$release \
 		KSFT_DIR=$out/kselftest CHECK_LIST=$TOP/tests/deb.list exec "$TOP/scripts/check.sh"
 fi
@@ -57,7 +72,7 @@ fi
 # Debian's configuration, from the package of the base's version.
 pkg=linux-config-6.12
 cdeb=$CACHE/${pkg}_${ver}_amd64.deb
-. "$TOP/scripts/apt-versions.sh"
+. "$TOP/scripts/lib.sh"
 if [ ! -f "$cdeb" ]; then
 	# Debian offers linux-config-6.12 at its newest version only.  Never
 	# fall back to another version's configuration: say how to move.
@@ -153,13 +168,16 @@ fi
 # month) under chroot: Debian's kernel first, then ours.  dpkg refuses a
 # file another package owns; the maintainer scripts run with the system's
 # hooks (initramfs-tools builds an initramfs for each kernel).
-scratch=$CACHE/scratch-bookworm-$(date +%Y%m).tar
+# udev loads drivers at make deb-check's boot, as on a host.  The cache's
+# name carries the package list, so that a new list makes a new root.
+include=kmod,linux-base,initramfs-tools,zstd,udev
+scratch=$CACHE/scratch-bookworm-$(echo "$include" | sha1sum | cut -c1-8)-$(date +%Y%m).tar
 if [ -f "$scratch" ]; then
 	tar -C "$root" -xf "$scratch"
 else
 	command -v debootstrap >/dev/null || die "needs debootstrap: apt-get install debootstrap"
 	echo "deb: debootstrap of a scratch Debian 12 (cached in $scratch)"
-	debootstrap --variant=minbase --include=kmod,linux-base,initramfs-tools,zstd \
+	debootstrap --variant=minbase --include="$include" \
 		bookworm "$root" > "$out/debootstrap.log" 2>&1 ||
 		die "debootstrap failed: $out/debootstrap.log"
 	rm -f "$CACHE"/scratch-bookworm-*.tar

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs in the VM: every entry of the test list, printing the test's own
-# output and one result line; results go to RESULTS as
-# "pass|fail|skip<TAB>name<TAB>detail" for check.sh to count.
+# output as KTAP diagnostics ("# " lines) and one KTAP result line;
+# results go to RESULTS as "pass|fail|skip<TAB>name<TAB>detail" for
+# check.sh to count.
 #
 # usage: guest-check.sh LIST RESULTS
 # Environment: TIMEOUT_SCALE=N multiplies the tests' timeouts; KSFT_DIR, a
@@ -14,6 +15,8 @@ list=$1 results=$2
 ksft=${KSFT_DIR:-$TREE/tools/testing/selftests}
 
 . "$TOP/scripts/result.sh"
+
+diag() { sed 's/^/# /'; }	# stdin, as KTAP diagnostic lines
 
 kunit() {	# MODULE
 	local mod=$1 log=/tmp/kunit-$1.log res rc seen
@@ -26,12 +29,35 @@ kunit() {	# MODULE
 	modprobe -r "$mod"
 	res=$(python3 "$TREE/tools/testing/kunit/kunit.py" parse < "$log")
 	rc=$?
-	echo "$res"
+	diag <<< "$res"
 	res=$(grep -o 'Ran [0-9]* tests.*' <<< "$res")
 	if [ $rc -eq 0 ]; then
 		result pass "kunit $mod" "$res"
 	else
 		result fail "kunit $mod" "kunit.py parse exit $rc: $res"
+	fi
+}
+
+# A module loads with no device present, and is signed where the kernel
+# checks signatures: loading an unsigned module sets taint E (bit 13).
+load() {	# MODULE
+	local mod=$1 before after signer
+	before=$(cat /proc/sys/kernel/tainted)
+	if (( before & 8192 )); then
+		result fail "modprobe $mod" "taint E set before: an unsigned module was loaded already"
+		return
+	fi
+	if ! modprobe "$mod"; then
+		result fail "modprobe $mod" "modprobe failed"
+		return
+	fi
+	after=$(cat /proc/sys/kernel/tainted)
+	signer=$(modinfo -F signer "$mod")
+	modprobe -r "$mod"
+	if (( after & 8192 )); then
+		result fail "modprobe $mod" "loaded without a valid signature (taint E)"
+	else
+		result pass "modprobe $mod" "signer: ${signer:-none (unsigned)}"
 	fi
 }
 
@@ -54,8 +80,9 @@ kselftest() {	# DIR NAME [TIMEOUT]
 	# shellcheck disable=SC1091,SC2034
 	res=$( (set +u; cd "$ksft/$sdir" && BASE_DIR=$ksft && . "$ksft/kselftest/runner.sh" &&
 		kselftest_override_timeout=$timeout logfile=$log && run_many "$test") 2>&1)
-	cat "$log"
-	echo "$res"
+	# The test's own output and KTAP, as diagnostics of the suite's KTAP.
+	diag < "$log"
+	diag <<< "$res"
 	out=$(grep -E '^(not )?ok 1 ' <<< "$res")
 	# A KTAP test that exits 0 with every case skipped (lib/py's
 	# ksft_exit() does) is a skip, and skipped cases are named.
@@ -83,7 +110,7 @@ kselftest() {	# DIR NAME [TIMEOUT]
 leaks=/sys/kernel/debug/kmemleak
 if [ -w $leaks ]; then
 	echo scan > $leaks && sleep 5 && echo scan > $leaks
-	echo "kmemleak: $(grep -c '^unreferenced object' $leaks) suspected leaks at boot, not counted"
+	echo "# kmemleak: $(grep -c '^unreferenced object' $leaks) suspected leaks at boot, not counted"
 	echo clear > $leaks
 fi
 
@@ -91,6 +118,7 @@ while read -r kind a b rest; do
 	case "$kind:$a:$b:$rest" in
 	"":*|"#"*|build:*) continue ;;	# build lines: check.sh
 	kunit:?*::) kunit "$a" ;;
+	modprobe:?*::) load "$a" ;;
 	kselftest:?*:?*:) kselftest "$a" "$b" ;;
 	kselftest:?*:?*:timeout=[1-9]*) [[ $rest =~ ^timeout=[0-9]+$ ]] || {
 		result fail "$kind $a $b $rest" "not a valid line of $list"; continue; }
@@ -102,6 +130,6 @@ if [ -w $leaks ]; then
 	# Two scans: an object is reported once it was unreferenced in both.
 	echo scan > $leaks && sleep 5 && echo scan > $leaks
 	cat $leaks > "$(dirname "$results")/kmemleak.txt"
-	echo "kmemleak: $(grep -c '^unreferenced object' "$(dirname "$results")/kmemleak.txt") suspected leaks"
+	echo "# kmemleak: $(grep -c '^unreferenced object' "$(dirname "$results")/kmemleak.txt") suspected leaks"
 fi
 exit 0	# the results file, not this status, says what passed

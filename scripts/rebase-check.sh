@@ -21,14 +21,14 @@ base_ver=$1 base_sum=$2
 TOP=${TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${BUILD:-$TOP/build}
 PATCHES=${PATCHES:-$TOP/patches}
-CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/napifork}
+# shellcheck source=scripts/lib.sh
+. "$TOP/scripts/lib.sh"
 pkg=linux-source-6.12
 scratch=$BUILD/rebase-check
 report=$BUILD/rebase-check.md
 
 say() { echo "rebase-check: $*" >&2; }
 die() { say "$*"; exit 1; }
-tag() { echo "base-${1//\~/_}"; }
 # "a, b, c and N more"
 names() { local IFS=,; if [ $# -gt 3 ]; then echo "${*:1:3} and $(($# - 3)) more"; else echo "$*"; fi | sed 's/,/, /g'; }
 
@@ -42,8 +42,7 @@ for p in "${series[@]}"; do [ -f "$PATCHES/$p" ] || die "$PATCHES/series names $
 if [ -n "${VERSIONS:-}" ]; then
 	read -ra versions <<< "$VERSIONS"
 else
-	mapfile -t versions < <(apt-cache madison "$pkg" 2>/dev/null |
-		awk -F'|' '{gsub(/ /, "", $2); if (!seen[$2]++) print $2}')
+	mapfile -t versions < <(offered "$pkg")
 	[ ${#versions[@]} -gt 0 ] || die "apt offers no $pkg; run apt-get update"
 fi
 # The pinned base first, always: applying the stack there creates the blobs
@@ -74,7 +73,7 @@ for ver in "${versions[@]}"; do
 	# Borrow the version's objects (no copy), check out its base.
 	grep -qxF "$repo/objects" "$scratch/.git/objects/info/alternates" ||
 		echo "$repo/objects" >> "$scratch/.git/objects/info/alternates"
-	g checkout -q -f --detach "$(git --git-dir="$repo" rev-parse "refs/tags/$(tag "$ver")^{commit}")"
+	g checkout -q -f --detach "$(git --git-dir="$repo" rev-parse "refs/tags/$(base_tag "$ver")^{commit}")"
 	g clean -q -fdx
 	say "$ver: applying ${#series[@]} patches"
 	moved=() merged=() failed=

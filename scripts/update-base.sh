@@ -18,7 +18,7 @@ pkg=linux-source-6.12
 say() { echo "update-base: $*"; }
 die() { echo "update-base: $*" >&2; exit 1; }
 
-. "$TOP/scripts/apt-versions.sh"
+. "$TOP/scripts/lib.sh"
 new=$(newest "$pkg")
 [ -n "$new" ] || die "apt offers no $pkg; run apt-get update"
 if [ "$new" = "$cur" ]; then

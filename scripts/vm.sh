@@ -15,7 +15,11 @@
 # KVM=auto|on|off (auto uses KVM only where a bounded probe boot works);
 # VM_OUT (default: a new directory under build/vm), VM_MEM, VM_CPUS;
 # VM_KERNEL boots that image instead of $OBJ's (of $OBJ's release, with
-# the modules of $MODROOT), e.g. the one a package installs.
+# the modules of $MODROOT), e.g. the one a package installs.  VM_DISK, a
+# raw image of a root filesystem, boots that root from virtio-blk
+# (/dev/vda) with the initramfs VM_INITRD and its /usr/local/sbin/
+# napifork-init as init (scripts/deb-init, which continues into
+# guest-init on the host's root); the host's root is still shared.
 set -euo pipefail
 
 die() { echo "vm: $*" >&2; exit 1; }
@@ -45,16 +49,18 @@ printf '%s\n' "$cmd" > "$out/cmd"
 rm -f "$out/interactive"
 [ $interactive = 0 ] || touch "$out/interactive"
 
-# The kernel's command line: the host's root over 9p, guest-init, and
-# where the run's files go.
+# The kernel's command line: the root (the host's over 9p, or VM_DISK),
+# init, and where the run's files go.
 bootargs() {	# $1: directory of the run
-	local args=(
-		root=hostroot rootfstype=9p
-		"rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose"
-		ro console=ttyS0 panic=-1 "init=$TOP/scripts/guest-init"
-		"NAPIFORK_OUT=$1" "NAPIFORK_TOP=$TOP" "NAPIFORK_BUILD=$BUILD"
-		"NAPIFORK_MODROOT=$MODROOT"
-	)
+	local args=(console=ttyS0 panic=-1)
+	if [ -n "${VM_DISK-}" ]; then
+		args+=(root=/dev/vda rw init=/usr/local/sbin/napifork-init)
+	else
+		args+=(root=hostroot rootfstype=9p ro "init=$TOP/scripts/guest-init"
+			"rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose")
+	fi
+	args+=("NAPIFORK_OUT=$1" "NAPIFORK_TOP=$TOP" "NAPIFORK_BUILD=$BUILD"
+		"NAPIFORK_MODROOT=$MODROOT")
 	echo "${args[*]}"
 }
 
@@ -72,6 +78,10 @@ qemu_args() {	# $1: tcg or kvm; $2: directory of the run.  Sets qargs.
 		-device "virtio-9p-pci,fsdev=out,mount_tag=out"
 		-serial "file:$dir/console.log"
 	)
+	if [ -n "${VM_DISK-}" ]; then
+		qargs+=(-drive "file=$VM_DISK,if=virtio,format=raw")
+		[ -z "${VM_INITRD-}" ] || qargs+=(-initrd "$VM_INITRD")
+	fi
 	if [ "${NICS:-0}" = 2 ]; then
 		for n in 0 1; do
 			qargs+=(-netdev "hubport,id=n$n,hubid=0"
@@ -97,12 +107,12 @@ auto)
 				</dev/null >/dev/null 2>&1 || prc=$?
 			if [ "$(cat "$out/probe/status" 2>/dev/null)" = 0 ]; then
 				echo kvm > "$probe"
-			elif [ $prc = 124 ]; then	# the hang: remember it
-				echo tcg > "$probe"
+			else	# the hang, or QEMU refusing KVM: remember it
+				echo "tcg (probe exit $prc)" > "$probe"
 			fi
 			rm -rf "$out/probe"
 		fi
-		accel=$(cat "$probe" 2>/dev/null || echo tcg)
+		read -r accel _ < "$probe" 2>/dev/null || accel=tcg
 	fi
 	;;
 esac
