@@ -83,7 +83,7 @@ help:
 	@echo "make deb           linux-image/linux-headers packages from Debian's amd64 config (FLAVOR=cloud: cloud-amd64, rt: rt-amd64) in build/deb-*"
 	@echo "make deb-config    just the merged .config make deb would build (same FLAVOR=), in seconds"
 	@echo "make update-base   move base.conf to the newest linux-source-6.12 apt offers and re-apply the stack"
-	@echo "make deb-check     boot the kernel make deb packaged, in the VM with its modules, and run tests/deb.list"
+	@echo "make deb-check     boot the kernel make deb packaged, in the VM with its modules, and run tests/tests.list's deb lines"
 	@echo "make deps | base | config | clean | distclean"
 	@echo "variables: BASE_VERSION BASE_SHA256 (base.conf) DEBUG=0|1 FLAVOR=|rt (deb: |cloud|rt) KVM=auto|on|off NICS=0|2"
 	@echo "           VM_TIMEOUT=s JOBS=n QUICK=1 STRESS_SECS=s VERSIONS='...'"
@@ -129,7 +129,7 @@ check: base-offered list-check kernel
 
 # The test list, checked before the build rather than in the VM after it.
 list-check: tree
-	@scripts/list-check.sh '$(or $(CHECK_LIST),$(TOP)/tests/check.list)'
+	@scripts/list-check.sh '$(or $(CHECK_LIST),$(TOP)/tests/tests.list)'
 
 test: kernel
 	@T='$(T)' scripts/test.sh
@@ -156,7 +156,7 @@ base-offered:
 update-base: deps
 	@scripts/update-base.sh '$(BASE_VERSION)'
 
-deb-check: tree
+deb-check: list-check
 	@FLAVOR='$(FLAVOR)' scripts/deb.sh '$(BASE_VERSION)' check
 
 rebase-check:

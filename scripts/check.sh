@@ -1,15 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check: the host-side gates, then tests/check.list in the VM, then a
-# scan of the guest's kernel log.  Prints KTAP, one result per test (each
-# lint gate is one), and ends with "check: N passed, N failed, N skipped";
-# exits 1 if anything failed.
-# CHECK_LIST replaces tests/check.list (make deb-check: tests/deb.list);
-# CHECK_STEPS=vm (make test) runs only the list and the log scan.
+# make check: the host-side gates, then the "check" lines of
+# tests/tests.list in the VM, then a scan of the guest's kernel log.
+# Prints KTAP, one result per test (each lint gate is one), and ends with
+# "check: N passed, N failed, N skipped"; exits 1 if anything failed.
+# CHECK_RUN picks other lines (make deb-check: deb); CHECK_LIST replaces
+# tests/tests.list (make test writes one); CHECK_STEPS=vm (make test) runs
+# only the list and the log scan.
 set -uo pipefail
 
-list=${CHECK_LIST:-$TOP/tests/check.list}
+tests=${CHECK_LIST:-$TOP/tests/tests.list}
+run=${CHECK_RUN:-check}
 steps=${CHECK_STEPS:-all}
 case $steps in all | vm) ;; *) echo "check: CHECK_STEPS=$steps: use all or vm" >&2; exit 2 ;; esac
 dir=$BUILD/check${VARIANT-}
@@ -19,6 +21,11 @@ results=$dir/results
 : > "$results"
 
 . "$TOP/scripts/result.sh"
+. "$TOP/scripts/lib.sh"
+# What this run runs, as "KIND ARGS..." lines: the guest reads this file.
+list=$dir/tests.list
+list_select "$tests" "$run" > "$list"
+[ -s "$list" ] || { echo "check: no line of $tests runs in $run" >&2; exit 2; }
 echo "KTAP version 1"	# no plan: the count is known at the end only
 
 # The entries of a series or list file: no comments, no blank lines.

@@ -17,8 +17,8 @@
 # tree needed.
 #
 # With "check" (make deb-check), the packaged kernel boots in the VM, with
-# the package's modules, and runs tests/deb.list through check.sh from
-# that tarball, not from the tree.  With "config" (make deb-config), it
+# the package's modules, and runs the "deb" lines of tests/tests.list
+# through check.sh from that tarball, not from the tree.  With "config" (make deb-config), it
 # only writes the merged .config.
 #
 # usage: deb.sh BASE_VERSION [check|config]
@@ -66,7 +66,7 @@ if [ "$mode" = check ]; then
 		echo "deb-check: no $initrd (make deb ran without root): booting $root/boot/vmlinuz-$release on the host's root; tests from ${bundle##*/}"
 	fi
 	VARIANT=-deb-$flavour OBJ=$obj MODROOT=$root VM_KERNEL=$root/boot/vmlinuz-$release \
-		KSFT_DIR=$out/kselftest CHECK_LIST=$TOP/tests/deb.list exec "$TOP/scripts/check.sh"
+		KSFT_DIR=$out/kselftest CHECK_RUN=deb exec "$TOP/scripts/check.sh"
 fi
 
 # Debian's configuration, from the package of the base's version.

@@ -36,3 +36,20 @@ fetch() {
 		"$(offered "${spec%%=*}" | xargs)" >&2
 	return 1
 }
+
+# list_select LIST RUN: the lines of a test list (tests/tests.list) that
+# belong to RUN, without the runs column: "KIND ARGS...".  The one parser
+# of the list; list-check.sh validates what it selects.
+list_select() {
+	awk -v run="$2" '
+		/^[[:space:]]*(#|$)/ { next }
+		{
+			n = split($1, r, ",")
+			for (i = 1; i <= n; i++)
+				if (r[i] == run) {
+					sub(/^[[:space:]]*[^[:space:]]+[[:space:]]+/, "")
+					print
+					next
+				}
+		}' "$1"
+}

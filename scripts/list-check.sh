@@ -1,24 +1,33 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Validate a test list (tests/check.list's format) on the host, before any
-# build: every line is one of the known kinds, and names a test that
-# exists (a kselftest in the tree, or in KSFT_DIR for a bundle).  Prints
-# each bad line with its number; exits 1 if there is one.
+# Validate a test list (tests/tests.list's format) on the host, before any
+# build: every line names known runs and one of the known kinds, and a
+# test that exists in the tree; a "deb" line neither builds nor loads
+# KUnit (the bundle carries its programs; Debian's configuration has no
+# KUnit).  Prints each bad line with its number; exits 1 if there is one.
 #
 # usage: list-check.sh LIST
 set -uo pipefail
 
 list=$1 bad=0 n=0
-ksft=${KSFT_DIR:-$TREE/tools/testing/selftests}
+ksft=$TREE/tools/testing/selftests
 while IFS= read -r line; do
 	n=$((n + 1))
-	read -r kind a b rest <<< "$line"
-	case "$kind" in "" | "#"*) continue ;; esac
+	read -r runs kind a b rest <<< "$line"
+	case "$runs" in "" | "#"*) continue ;; esac
 	why=
-	case "$kind:$a:$b:$rest" in
+	IFS=, read -r -a rs <<< "$runs"
+	for r in "${rs[@]}"; do
+		case $r in
+		check) ;;
+		deb) case $kind in build | kunit) why="$kind in the deb run" ;; esac ;;
+		*) why="unknown run '$r' (check, deb)" ;;
+		esac
+	done
+	[ -z "$why" ] && case "$kind:$a:$b:$rest" in
 	kunit:?*:: | modprobe:?*::) ;;
-	build:?*:?*:*) [ -d "$TREE/tools/testing/selftests/$a" ] || why="no selftests directory $a" ;;
+	build:?*:?*:*) [ -d "$ksft/$a" ] || why="no selftests directory $a" ;;
 	kselftest:?*:?*: | kselftest:?*:?*:timeout=[1-9]*)
 		if [[ -n $rest && ! $rest =~ ^timeout=[0-9]+$ ]]; then
 			why="bad timeout"
