@@ -61,7 +61,7 @@ export CCACHE_MAXSIZE ?= 10G
 KMAKE := $(TOP)/scripts/kmake
 export TOP BUILD TREE OBJ MODROOT PATCHES CACHE JOBS KMAKE VARIANT
 
-.PHONY: help deps base tree export export-check config kernel vm run check list-check test gate \
+.PHONY: help deps deps-tree base tree export export-check config kernel vm run check list-check test gate \
 	bench rebase-check series-build deb deb-check deb-config base-offered update-base \
 	clean distclean
 .DELETE_ON_ERROR:
@@ -84,7 +84,7 @@ help:
 	@echo "make deb-config    just the merged .config make deb would build (same FLAVOR=), in seconds"
 	@echo "make update-base   move base.conf to the newest linux-source-6.12 apt offers and re-apply the stack"
 	@echo "make deb-check     boot the kernel make deb packaged, in the VM with its modules, and run tests/tests.list's deb lines"
-	@echo "make deps | base | config | clean | distclean"
+	@echo "make deps | deps-tree | base | config | clean | distclean  (deps-tree: only what make tree needs)"
 	@echo "variables: BASE_VERSION BASE_SHA256 (base.conf) DEBUG=0|1 FLAVOR=|rt (deb: |cloud|rt) KVM=auto|on|off NICS=0|2"
 	@echo "           VM_TIMEOUT=s JOBS=n QUICK=1 STRESS_SECS=s VERSIONS='...'"
 
@@ -94,7 +94,11 @@ help:
 deps:
 	@scripts/deps.sh
 
-base: deps
+# What make tree needs, and no more (no compiler, no QEMU).
+deps-tree:
+	@scripts/deps.sh tree
+
+base: deps-tree
 	@scripts/base.sh '$(BASE_VERSION)' '$(BASE_SHA256)' '$(CACHE)' >/dev/null
 
 tree: base
@@ -108,7 +112,7 @@ export:
 export-check:
 	@scripts/stack.py check '$(TREE)' '$(PATCHES)'
 
-config: tree
+config: deps tree
 	@scripts/config.sh $(FRAGMENTS)
 
 kernel: config
@@ -143,7 +147,7 @@ series-build: kernel
 bench: kernel
 	@QUICK='$(QUICK)' scripts/bench.sh
 
-deb: base-offered tree
+deb: base-offered deps tree
 	@FLAVOR='$(FLAVOR)' scripts/deb.sh '$(BASE_VERSION)'
 
 deb-config: tree
@@ -156,10 +160,10 @@ base-offered:
 update-base: deps
 	@scripts/update-base.sh '$(BASE_VERSION)'
 
-deb-check: list-check
+deb-check: deps list-check
 	@FLAVOR='$(FLAVOR)' scripts/deb.sh '$(BASE_VERSION)' check
 
-rebase-check:
+rebase-check: deps-tree
 	@VERSIONS='$(VERSIONS)' scripts/rebase-check.sh '$(BASE_VERSION)' '$(BASE_SHA256)'
 
 clean:

@@ -2,25 +2,38 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install the Debian packages the harness needs when they are missing:
-# as root with apt-get, otherwise print the exact command and stop.
+# as root with apt-get, otherwise print the exact command and stop.  With
+# "tree", only what make tree needs: fetch the base with apt, check and
+# unpack it, and apply the stack with git.
+#
+# usage: deps.sh [tree]
 set -euo pipefail
 
 # command-or-file:package
-need=(
+tree=(
+	apt-get:apt dpkg-deb:dpkg xz:xz-utils sha256sum:coreutils
+	python3:python3 git:git
+)
+rest=(
 	gcc:build-essential make:make flex:flex bison:bison bc:bc
 	/usr/include/libelf.h:libelf-dev /usr/include/openssl/ssl.h:libssl-dev
-	pahole:dwarves cpio:cpio rsync:rsync xz:xz-utils
+	pahole:dwarves cpio:cpio rsync:rsync
 	ccache:ccache sparse:sparse shellcheck:shellcheck
 	/usr/include/sys/capability.h:libcap-dev
 	qemu-system-x86_64:qemu-system-x86
-	python3:python3 /usr/lib/python3/dist-packages/yaml:python3-yaml
+	/usr/lib/python3/dist-packages/yaml:python3-yaml
 	perl:perl /usr/lib/python3/dist-packages/ply:python3-ply
-	git:git apt-get:apt dpkg-deb:dpkg dpkg-buildpackage:dpkg-dev dh_listpackages:debhelper
+	dpkg-buildpackage:dpkg-dev dh_listpackages:debhelper
 	ip:iproute2 ethtool:ethtool modprobe:kmod udevadm:udev ping:iputils-ping
 	stdbuf:coreutils timeout:coreutils
 	/usr/sbin/sshd:openssh-server ssh:openssh-client debootstrap:debootstrap
 	memcached:memcached /usr/lib/python3/dist-packages/matplotlib:python3-matplotlib
 )
+case ${1-} in
+"") need=("${tree[@]}" "${rest[@]}") ;;
+tree) need=("${tree[@]}") ;;
+*) echo "deps: $1: use tree or nothing" >&2; exit 2 ;;
+esac
 
 missing=()
 for item in "${need[@]}"; do
