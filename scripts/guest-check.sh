@@ -75,11 +75,17 @@ kselftest() {	# DIR NAME [TIMEOUT]
 	[ -z "${KSFT_DIR-}" ] && [ -x "$BUILD/kselftest/$sdir/$name" ] &&
 		test=$BUILD/kselftest/$sdir/$name
 	: > "$log"
-	# BASE_DIR, logfile and kselftest_override_timeout are runner.sh's
-	# inputs, set as run_kselftest.sh sets them.
-	# shellcheck disable=SC1091,SC2034
-	res=$( (set +u; cd "$ksft/$sdir" && BASE_DIR=$ksft && . "$ksft/kselftest/runner.sh" &&
-		kselftest_override_timeout=$timeout logfile=$log && run_many "$test") 2>&1)
+	if [ -n "${KSFT_DIR-}" ]; then
+		# An install (make deb's bundle): as a host runs it.
+		res=$("$ksft/run_kselftest.sh" -t "$sdir:$name" ${timeout:+-o "$timeout"} 2>&1)
+	else
+		# The tree, which has no run_kselftest.sh: BASE_DIR, logfile and
+		# kselftest_override_timeout are runner.sh's inputs, set as
+		# run_kselftest.sh sets them.
+		# shellcheck disable=SC1091,SC2034
+		res=$( (set +u; cd "$ksft/$sdir" && BASE_DIR=$ksft && . "$ksft/kselftest/runner.sh" &&
+			kselftest_override_timeout=$timeout logfile=$log && run_many "$test") 2>&1)
+	fi
 	# The test's own output and KTAP, as diagnostics of the suite's KTAP.
 	diag < "$log"
 	diag <<< "$res"

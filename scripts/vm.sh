@@ -51,8 +51,11 @@ rm -f "$out/interactive"
 
 # The kernel's command line: the root (the host's over 9p, or VM_DISK),
 # init, and where the run's files go.
-bootargs() {	# $1: directory of the run
+bootargs() {	# $1: directory of the run; $2: tcg or kvm
 	local args=(console=ttyS0 panic=-1)
+	# kselftest's flag for a slow machine (tests scale their load down),
+	# in the environment of the guest's init and so of every test.
+	[ "$2" = kvm ] || args+=(KSFT_MACHINE_SLOW=yes)
 	if [ -n "${VM_DISK-}" ]; then
 		args+=(root=/dev/vda rw init=/usr/local/sbin/napifork-init)
 	else
@@ -71,7 +74,7 @@ qemu_args() {	# $1: tcg or kvm; $2: directory of the run.  Sets qargs.
 		-machine "q35,accel=$accel" -cpu "$cpu"
 		-smp "${VM_CPUS:-2}" -m "${VM_MEM:-2G}"
 		-nodefaults -no-user-config -display none -no-reboot
-		-kernel "$kernel" -append "$(bootargs "$dir")"
+		-kernel "$kernel" -append "$(bootargs "$dir" "$accel")"
 		-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
 		-device "virtio-9p-pci,fsdev=root,mount_tag=hostroot"
 		-fsdev "local,id=out,path=$dir,security_model=none"
