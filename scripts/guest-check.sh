@@ -63,7 +63,6 @@ load() {	# MODULE
 
 kselftest() {	# DIR NAME [TIMEOUT]
 	local sdir=$1 name=$2 timeout=${3-} test res out totals skipped
-	local log=/tmp/ksft-$2.log
 	# A slower kernel (DEBUG=1) scales every timeout: the list's, or the
 	# directory's settings file's, or the runner's 45 s (0: none).
 	if [ "${TIMEOUT_SCALE:-1}" -gt 1 ]; then
@@ -71,29 +70,26 @@ kselftest() {	# DIR NAME [TIMEOUT]
 			timeout=$(sed -n 's/^timeout=//p' "$ksft/$sdir/settings" 2>/dev/null)
 		timeout=$(( ${timeout:-45} * TIMEOUT_SCALE ))
 	fi
-	test=./$name
-	[ -z "${KSFT_DIR-}" ] && [ -x "$BUILD/kselftest/$sdir/$name" ] &&
-		test=$BUILD/kselftest/$sdir/$name
-	: > "$log"
+	# The runner writes the test's output, and its own, to /dev/stdout.
 	if [ -n "${KSFT_DIR-}" ]; then
 		# An install (make deb's bundle): as a host runs it.
 		res=$("$ksft/run_kselftest.sh" -t "$sdir:$name" ${timeout:+-o "$timeout"} 2>&1)
 	else
-		# The tree, which has no run_kselftest.sh: BASE_DIR, logfile and
+		# The tree, which has no run_kselftest.sh: BASE_DIR and
 		# kselftest_override_timeout are runner.sh's inputs, set as
 		# run_kselftest.sh sets them.
+		test=./$name
+		[ -x "$BUILD/kselftest/$sdir/$name" ] && test=$BUILD/kselftest/$sdir/$name
 		# shellcheck disable=SC1091,SC2034
 		res=$( (set +u; cd "$ksft/$sdir" && BASE_DIR=$ksft && . "$ksft/kselftest/runner.sh" &&
-			kselftest_override_timeout=$timeout logfile=$log && run_many "$test") 2>&1)
+			kselftest_override_timeout=$timeout && run_many "$test") 2>&1)
 	fi
 	# The test's own output and KTAP, as diagnostics of the suite's KTAP.
-	diag < "$log"
 	diag <<< "$res"
 	out=$(grep -E '^(not )?ok 1 ' <<< "$res")
 	# A KTAP test that exits 0 with every case skipped (lib/py's
 	# ksft_exit() does) is a skip, and skipped cases are named.
-	totals=$(cat "$log" - <<< "$res" |
-		grep -oE 'Totals: pass:[0-9]+ .* skip:[0-9]+' | tail -n 1)
+	totals=$(grep -oE 'Totals: pass:[0-9]+ .* skip:[0-9]+' <<< "$res" | tail -n 1)
 	skipped=$(sed -n 's/.*skip:\([0-9]*\).*/\1/p' <<< "$totals")
 	case "$out" in
 	"not ok"*) result fail "kselftest $sdir/$name" "${out#*# }" ;;
