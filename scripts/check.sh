@@ -111,11 +111,16 @@ lints() {
 khdr="-isystem $OBJ/usr/include"
 [ -z "${KSFT_DIR-}" ] && while read -r kind sdir name rest; do
 	if [ "$kind" = build ]; then
-		d=$TREE/tools/testing/selftests/$sdir
 		read -r -a progs <<< "$name $rest"
-		progs=("${progs[@]/#/$d/}")
-		rm -f "${progs[@]}"		# never run a stale binary
-		make -s -C "$d" OUTPUT="$d" KHDR_INCLUDES="$khdr" "${progs[@]}" > "$dir/build-${sdir//\//-}.log" 2>&1 ||
+		case $sdir in
+		tools/*)		# a tool of the tree, with its own Makefile
+			d=$TREE/$sdir args=("${progs[@]}") ;;
+		*)
+			d=$TREE/tools/testing/selftests/$sdir
+			args=(OUTPUT="$d" KHDR_INCLUDES="$khdr" "${progs[@]/#/$d/}") ;;
+		esac
+		rm -f "${progs[@]/#/$d/}"	# never run a stale binary
+		make -s -C "$d" "${args[@]}" > "$dir/build-${sdir//\//-}.log" 2>&1 ||
 			{ sed 's/^/# /' "$dir/build-${sdir//\//-}.log"; result fail "build $sdir $name $rest"; }
 		continue
 	fi

@@ -27,6 +27,7 @@ while IFS= read -r line; do
 	done
 	[ -z "$why" ] && case "$kind:$a:$b:$rest" in
 	kunit:?*:: | modprobe:?*::) ;;
+	build:tools/?*:?*:*) [ -f "$TREE/$a/Makefile" ] || why="no Makefile in $a" ;;
 	build:?*:?*:*) [ -d "$ksft/$a" ] || why="no selftests directory $a" ;;
 	kselftest:?*:?*: | kselftest:?*:?*:timeout=[1-9]*)
 		if [[ -n $rest && ! $rest =~ ^timeout=[0-9]+$ ]]; then
