@@ -10,6 +10,9 @@
 # Debian's own kernel package of the same flavour in a scratch Debian 12
 # (as root; otherwise only unpacked and compared).
 #
+# napifork-tools: napi-queue (tools/net/ynl/napi-queue), its service, man
+# page and bash completion, installable on any Debian 12 kernel.
+#
 # Next to the packages: kselftest-<release>.tar.xz, the selftests a host
 # runs (docs/connectx.md), kselftest's own install of drivers/net,
 # drivers/net/hw and drivers/net/virtio_net with net/lib's helpers, built
@@ -135,12 +138,17 @@ rm -rf "$out/ksft-build" "$out/kselftest-$release"
 printf '  %-60s %6s KiB  %s\n' "kselftest-$release.tar.xz" \
 	"$(( $(stat -c %s "$out/kselftest-$release.tar.xz") / 1024 ))" "selftests (run_kselftest.sh)"
 
+toolsdeb=$("$TOP/scripts/deb-tools.sh" "$out" "$upstream-irqsusp1") || die "napifork-tools failed"
+printf '  %-60s %6s KiB  %s\n' "${toolsdeb##*/}" "$(( $(stat -c %s "$toolsdeb") / 1024 ))" \
+	"napifork-tools (napi-queue)"
+
 ours=("$out"/linux-image-"$release"_*.deb "$out"/linux-headers-"$release"_*.deb)
 for d in "${ours[@]}"; do [ -f "$d" ] || die "no package $d"; done
 files() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ { sub(/^\.\//, "/", $6); print $6 }'; }
 files "${ours[0]}" | grep -x "/boot/vmlinuz-$release" >/dev/null ||
 	die "no /boot/vmlinuz-$release in ${ours[0]##*/}"
 mlx5=$(files "${ours[0]}" | grep '/mlx5_core\.ko') || die "no mlx5_core module in ${ours[0]##*/}"
+ours+=("$toolsdeb")
 
 # Debian's kernel of the same flavour, the one a host already has.
 meta=linux-image-6.12-$flavour
@@ -196,11 +204,12 @@ inst() {	# LOG PACKAGE...: dpkg -i in the scratch root
 }
 inst install-debian.log "$stockdeb"
 inst install-fork.log "${ours[@]}"
+chroot "$root" napi-queue --help > /dev/null || die "napi-queue does not run in $root"
 rm -rf "$root/tmp/deb"
 echo "deb: dpkg -i in a scratch Debian 12 ($root) next to $stock:"
 # shellcheck disable=SC2016  # dpkg-query's format, not the shell's
 chroot "$root" dpkg-query -W -f '${db:Status-Abbrev} ${Package} ${Version}\n' \
-	'linux-image-*' 'linux-headers-*' | awk '$1 == "ii" { print "  installed:", $2, $3 }'
+	'linux-image-*' 'linux-headers-*' napifork-tools | awk '$1 == "ii" { print "  installed:", $2, $3 }'
 find "$root/boot" -type f -printf '  /boot/%P %k KiB\n' | sort
 echo "  mlx5: $mlx5"
 echo "$release $state" > "$stamp"
