@@ -16,8 +16,11 @@ deb=$out/napifork-tools_${version}_amd64.deb
 log=$out/napifork-tools.log
 
 rm -rf "$tools" "$deb" && mkdir -p "$tools/DEBIAN"
-{ make -s -C "$TREE/tools/net/ynl/napi-queue" &&
-  make -s -C "$TREE/tools/net/ynl/napi-queue" install DESTDIR="$tools" prefix=/usr; } \
+# From clean, without ASan: make check DEBUG=1 builds the tree's copy with
+# it (DEBUG=1 reaches the tool's Makefile), and a package must not ship that.
+{ make -s -C "$TREE/tools/net/ynl/napi-queue" clean &&
+  make -s -C "$TREE/tools/net/ynl/napi-queue" DEBUG=0 &&
+  make -s -C "$TREE/tools/net/ynl/napi-queue" DEBUG=0 install DESTDIR="$tools" prefix=/usr; } \
 	> "$log" 2>&1 ||
 	{ tail -n 20 "$log" >&2; die "napi-queue failed to build (log: $log)"; }
 gzip -9n "$tools/usr/share/man/man8/napi-queue.8"
