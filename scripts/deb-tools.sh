@@ -23,6 +23,20 @@ rm -rf "$tools" "$deb" && mkdir -p "$tools/DEBIAN"
   make -s -C "$TREE/tools/net/ynl/napi-queue" DEBUG=0 install DESTDIR="$tools" prefix=/usr; } \
 	> "$log" 2>&1 ||
 	{ tail -n 20 "$log" >&2; die "napi-queue failed to build (log: $log)"; }
+# The unit must start the program the package installs.
+unit=$tools/usr/lib/systemd/system/napi-queue.service
+exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
+if [ -z "$exe" ] || [ ! -x "$tools$exe" ]; then
+	die "napi-queue.service starts '$exe', which the package does not install"
+fi
+# And systemd's own check of it, where systemd-analyze is: it warns about
+# a setting it cannot parse without failing, so any output fails here.
+if command -v systemd-analyze > /dev/null; then
+	sed "s|^ExecStart=$exe|ExecStart=$tools$exe|" "$unit" > "$out/napi-queue.service"
+	msg=$(systemd-analyze verify --man=no "$out/napi-queue.service" 2>&1) || true
+	rm -f "$out/napi-queue.service"
+	[ -z "$msg" ] || die "systemd-analyze verify napi-queue.service: $msg"
+fi
 gzip -9n "$tools/usr/share/man/man8/napi-queue.8"
 install -d "$tools/usr/share/doc/napifork-tools"
 cat > "$tools/usr/share/doc/napifork-tools/copyright" <<COPYRIGHT
