@@ -124,6 +124,9 @@ done
 # The selftest bundle: kselftest's install, against the package's uapi
 # headers (net/lib, with the helpers, comes with the drivers/net targets).
 TREE=$TREE OBJ=$obj "$KMAKE" -s headers
+# net/lib installs tools/net/ynl whole (TEST_FILES): without what builds
+# left there (make check's napi-queue, with ASan after DEBUG=1).
+make -s -C "$TREE/tools/net/ynl" distclean > /dev/null
 rm -rf "$out/ksft-build" "$out/kselftest-$release"
 make -s -C "$TREE/tools/testing/selftests" O="$out/ksft-build" \
 	TARGETS="drivers/net drivers/net/hw drivers/net/virtio_net" \
