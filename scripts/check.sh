@@ -138,11 +138,38 @@ done < <(entries "$list")
 # A debug kernel under TCG runs several times slower.
 timeout=1800 scale=1
 [[ ${VARIANT-} == *-debug ]] && timeout=7200 scale=4
+
+# "boot systemd" (make deb-check): the scratch root booted with systemd as
+# init, which runs napi-queue.service and then deb-systemd-check; that
+# reports on the console.  Before the list's VM, on the disk as deb.sh
+# made it.
+boot_systemd() {
+	local name="boot systemd: napi-queue.service" log=$dir/systemd/console.log rc=0 last
+	if [ -z "${VM_DISK-}" ]; then
+		result skip "$name" "needs make deb's scratch root on a disk (make deb as root)"
+		return
+	fi
+	NICS=2 VM_INIT=/lib/systemd/systemd VM_OUT=$dir/systemd VM_TIMEOUT=$((300 * scale)) \
+		"$TOP/scripts/vm.sh" true > "$dir/systemd.log" 2>&1 || rc=$?
+	grep -ao 'napifork-systemd: .*' "$log" 2>/dev/null | sed 's/^napifork-systemd: /# /; s/^# # /# /'
+	last=$(grep -ao 'napifork-systemd: \(ok\|not ok\) .*' "$log" 2>/dev/null | tail -n1)
+	case $last in
+	*": ok "*) result pass "$name" "${last#*: ok }" ;;
+	*": not ok "*) result fail "$name" "${last#*: not ok }" ;;
+	*) [ $rc = 124 ] && last="timed out" || last="no result"
+		result fail "$name" "$last; console: $log" ;;
+	esac
+}
+while read -r kind a rest; do
+	case "$kind:$a:$rest" in
+	boot:systemd:) boot_systemd ;;
+	esac
+done < <(entries "$list")
 NICS=2 VM_OUT=$dir/vm VM_TIMEOUT=${VM_TIMEOUT:-$timeout} "$TOP/scripts/vm.sh" \
 	"STRESS_SECS=${STRESS_SECS:-60} TIMEOUT_SCALE=$scale KTAP_BASE=$(wc -l < "$results") ${KSFT_DIR:+KSFT_DIR=$KSFT_DIR} $TOP/scripts/guest-check.sh $list $dir/vm/results"
 vrc=$?
 [ -f "$dir/vm/results" ] && cat "$dir/vm/results" >> "$results"
-want=$(entries "$list" | grep -cv '^[[:space:]]*build[[:space:]]')
+want=$(entries "$list" | grep -cvE '^[[:space:]]*(build|boot)[[:space:]]')
 got=$(wc -l < "$dir/vm/results" 2>/dev/null || echo 0)
 if [ "$vrc" -ne 0 ] || [ "$got" -ne "$want" ]; then
 	result fail "VM run" "exit $vrc, $got of $want tests reported"

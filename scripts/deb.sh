@@ -59,6 +59,24 @@ if [ "$mode" = check ]; then
 	initrd=$root/boot/initrd.img-$release
 	if [ -f "$initrd" ]; then
 		install -m 0755 "$TOP/scripts/deb-init" "$root/usr/local/sbin/napifork-init"
+		# For the "boot systemd" line: booted with systemd, the root runs
+		# napi-queue.service on a file for the VM's first NIC, and
+		# deb-systemd-check once it has started.
+		if [ -x "$root/lib/systemd/systemd" ]; then
+			install -m 0755 "$TOP/scripts/deb-systemd-check" "$root/usr/local/sbin/napifork-systemd-check"
+			echo "52:54:00:12:34:01 all defer-hard-irqs 7 gro-flush-timeout 30us irq-suspend-timeout 2ms" \
+				> "$root/etc/napi-queue.conf"
+			cat > "$root/etc/systemd/system/napifork-check.service" <<-UNIT
+			[Unit]
+			Description=make deb-check: napi-queue.service under systemd
+			After=napi-queue.service
+			[Service]
+			Type=oneshot
+			ExecStart=/usr/local/sbin/napifork-systemd-check
+			UNIT
+			mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
+			ln -sfn ../napifork-check.service "$root/etc/systemd/system/multi-user.target.wants/"
+		fi
 		img=$out/root.img
 		rm -f "$img"
 		mkfs.ext4 -q -F -L napifork -d "$root" "$img" "$(( $(du -sm "$root" | cut -f1) + 512 ))M" ||
@@ -179,9 +197,10 @@ fi
 # month) under chroot: Debian's kernel first, then ours.  dpkg refuses a
 # file another package owns; the maintainer scripts run with the system's
 # hooks (initramfs-tools builds an initramfs for each kernel).
-# udev loads drivers at make deb-check's boot, as on a host.  The cache's
+# udev loads drivers at make deb-check's boot, as on a host, and systemd
+# runs napi-queue.service at its "boot systemd" line.  The cache's
 # name carries the package list, so that a new list makes a new root.
-include=kmod,linux-base,initramfs-tools,zstd,udev
+include=kmod,linux-base,initramfs-tools,zstd,udev,systemd,iproute2
 scratch=$CACHE/scratch-bookworm-$(echo "$include" | sha1sum | cut -c1-8)-$(date +%Y%m).tar
 if [ -f "$scratch" ]; then
 	tar -C "$root" -xf "$scratch"

@@ -118,7 +118,7 @@ fi
 
 while read -r kind a b rest; do
 	case "$kind:$a:$b:$rest" in
-	"":*|"#"*|build:*) continue ;;	# build lines: check.sh
+	"":*|"#"*|build:*|boot:*) continue ;;	# build and boot lines: check.sh
 	kunit:?*::) kunit "$a" ;;
 	modprobe:?*::) load "$a" ;;
 	kselftest:?*:?*:) kselftest "$a" "$b" ;;

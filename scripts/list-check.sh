@@ -20,13 +20,13 @@ while IFS= read -r line; do
 	IFS=, read -r -a rs <<< "$runs"
 	for r in "${rs[@]}"; do
 		case $r in
-		check) ;;
+		check) [ "$kind" = boot ] && why="boot in the check run (it boots make deb's root)" ;;
 		deb) case $kind in build | kunit) why="$kind in the deb run" ;; esac ;;
 		*) why="unknown run '$r' (check, deb)" ;;
 		esac
 	done
 	[ -z "$why" ] && case "$kind:$a:$b:$rest" in
-	kunit:?*:: | modprobe:?*::) ;;
+	kunit:?*:: | modprobe:?*:: | boot:systemd::) ;;
 	build:tools/?*:?*:*) [ -f "$TREE/$a/Makefile" ] || why="no Makefile in $a" ;;
 	build:?*:?*:*) [ -d "$ksft/$a" ] || why="no selftests directory $a" ;;
 	kselftest:?*:?*: | kselftest:?*:?*:timeout=[1-9]*)

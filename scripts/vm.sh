@@ -19,7 +19,8 @@
 # raw image of a root filesystem, boots that root from virtio-blk
 # (/dev/vda) with the initramfs VM_INITRD and its /usr/local/sbin/
 # napifork-init as init (scripts/deb-init, which continues into
-# guest-init on the host's root); the host's root is still shared.
+# guest-init on the host's root), or VM_INIT (e.g. systemd, which leaves
+# no exit status); the host's root is still shared.
 set -euo pipefail
 
 die() { echo "vm: $*" >&2; exit 1; }
@@ -57,7 +58,7 @@ bootargs() {	# $1: directory of the run; $2: tcg or kvm
 	# in the environment of the guest's init and so of every test.
 	[ "$2" = kvm ] || args+=(KSFT_MACHINE_SLOW=yes)
 	if [ -n "${VM_DISK-}" ]; then
-		args+=(root=/dev/vda rw init=/usr/local/sbin/napifork-init)
+		args+=(root=/dev/vda rw "init=${VM_INIT:-/usr/local/sbin/napifork-init}")
 	else
 		args+=(root=hostroot rootfstype=9p ro "init=$TOP/scripts/guest-init"
 			"rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose")
