@@ -75,7 +75,7 @@ lints() {
 	fi
 
 	# The harness's own scripts pass shellcheck.
-	if shellcheck "$TOP"/scripts/*.sh "$TOP"/scripts/{kmake,guest-init,deb-init,napifork-tools.*} \
+	if shellcheck "$TOP"/scripts/*.sh "$TOP"/scripts/{kmake,guest-init,deb-init,deb-systemd-check,napifork-tools.*} \
 		> "$dir/shellcheck.log" 2>&1; then
 		result pass "shellcheck scripts/"
 	else
