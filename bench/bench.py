@@ -8,21 +8,30 @@ joined by a QEMU hub (scripts/bench.sh).  The first NIC serves, on
 The server and its NIC's RX interrupt run on CPU 0; the client, its NIC's
 interrupts and the server NIC's TX completions on CPU 1.
 
-Modes (SCENARIOS; the original study's values where the guest can honour
-them, times scaled by SCALE where its timers and its ~100x slower CPU
-cannot):
+Modes: those of the IRQ-suspension study (the cover letter of "Suspend
+IRQs during application busy periods", net-next v4 to v9, merged with
+mainline 5dc51ec86df6 and its followers in 6.13), with X, the
+gro-flush-timeout, swept over 10, 20, 50 and 200 us (--quick: 20):
 
   base      interrupts, no deferral, no busy polling
   deferX    defer-hard-irqs 100, gro-flush-timeout X
-  napibusy  the kernel busy polls in epoll_wait (net.core.busy_poll), the
-            application blocks; a stand-in for the original's threaded
-            NAPI busy polling, which 6.12 does not have
-  fullbusy  deferX, and the application busy polls and never sleeps
-            (EPIOCSPARAMS prefer_busy_poll, epoll_wait timeout 0)
-  suspend0  suspendX with gro-flush-timeout 0: suspension has no effect
-            without it (as in mainline), so this is the same busy polling
-            with interrupts re-enabled after each busy poll
-  suspendX  deferX, EPIOCSPARAMS prefer_busy_poll, irq-suspend-timeout
+  napibusy  defer-hard-irqs 100, gro-flush-timeout 200 us; epoll
+            (EPIOCSPARAMS) busy poll 64 us, budget 64, prefer_busy_poll;
+            the application blocks in epoll_wait
+  fullbusy  defer-hard-irqs 100, gro-flush-timeout 5 ms; epoll busy poll
+            1000 us, budget 64, prefer_busy_poll, and epoll_wait waits at
+            most 1 ms (the study's libevent patch): it never sleeps
+  suspend0  defer-hard-irqs 0, gro-flush-timeout 0, irq-suspend-timeout
+            20 ms; epoll busy poll 0 (one pass per epoll_wait), budget 64,
+            prefer_busy_poll
+  suspendX  defer-hard-irqs 100, gro-flush-timeout X, irq-suspend-timeout
+            20 ms; epoll as suspend0
+
+A TCG guest answers a request in hundreds of microseconds where the
+study's hardware took about one, and its timers fire late by about as
+much: the microsecond times (gro-flush-timeout, busy poll, the epoll_wait
+cap) are scaled by SCALE, and every scaled value is reported with the
+scale.  irq-suspend-timeout (20 ms), counts and budgets are not scaled.
 
 The NAPI settings go to the server queue with tools/net/ynl/napi-queue.py,
 the epoll parameters to the server through bench/epoll_params.so
@@ -48,6 +57,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 TOP = pathlib.Path(__file__).resolve().parents[1]
@@ -58,34 +68,49 @@ SRV_ADDR, CLI_ADDR = "192.0.2.1", "192.0.2.2"
 SRV_CPU, CLI_CPU = 0, 1
 PORT = {"memcached": 11211, "echo": 7777}
 
-# The original: busy poll 64 us, budget 64, gro-flush-timeout X = 20 us,
-# irq-suspend-timeout 20 ms, on hardware that answers a request in about
-# 1 us.  A TCG guest takes hundreds of microseconds, and its timers fire
-# late by about as much: the microsecond values are scaled by SCALE.
 SCALE = int(os.environ.get("BENCH_SCALE", 10))
-BUSY_POLL_USECS = 64 * SCALE
+XS = (10, 20, 50, 200)		# the study's gro-flush-timeout sweep, us
+QUICK_X = 20
+SUSPEND_NS = 20 * 1000 * 1000	# not scaled: the guest honours 20 ms
 BUDGET = 64
-GRO_NS = 20000 * SCALE
-X = f"{GRO_NS // 1000}"
-SUSPEND_NS = 20 * 1000 * 1000
 P99_BOUND_MS = float(os.environ.get("BENCH_P99_BOUND_MS", 50))
 # Offered to find the saturation rate: above what the guest sustains, not
 # so far above that the backlog takes long to answer.
 SAT_RATE = int(os.environ.get("BENCH_SAT_RATE", 6000))
-
-EP = {"EP_BUSY_POLL_USECS": str(BUSY_POLL_USECS),
-      "EP_BUSY_POLL_BUDGET": str(BUDGET), "EP_PREFER_BUSY_POLL": "1"}
-# name: (defer-hard-irqs, gro-flush-timeout, irq-suspend-timeout,
-#        net.core.busy_poll, server environment)
-SCENARIOS = {
-    "base": (0, 0, 0, 0, {}),
-    f"defer{X}": (100, GRO_NS, 0, 0, {}),
-    "napibusy": (0, 0, 0, BUSY_POLL_USECS, {}),
-    "fullbusy": (100, GRO_NS, 0, 0, {**EP, "EP_SPIN": "1"}),
-    "suspend0": (100, 0, SUSPEND_NS, 0, EP),
-    f"suspend{X}": (100, GRO_NS, SUSPEND_NS, 0, EP),
-}
 LOADS = (0.25, 0.5, 0.8)
+
+
+def scenarios(xs):
+    """name: the study's settings, its times in us (scaled when applied):
+    defer-hard-irqs, gro_us, irq-suspend-timeout (ns), and the epoll
+    parameters (None: no EPIOCSPARAMS) with the epoll_wait cap (us)."""
+    def ep(busy_us, cap_us=None):
+        return {"busy_poll_us": busy_us, "budget": BUDGET, "prefer": 1,
+                "max_timeout_us": cap_us}
+
+    s = {"base": (0, 0, 0, None)}
+    s.update({f"defer{x}": (100, x, 0, None) for x in xs})
+    s["napibusy"] = (100, 200, 0, ep(64))
+    s["fullbusy"] = (100, 5000, 0, ep(1000, 1000))
+    s["suspend0"] = (0, 0, SUSPEND_NS, ep(0))
+    s.update({f"suspend{x}": (100, x, SUSPEND_NS, ep(0)) for x in xs})
+    return s
+
+
+SCENARIOS = scenarios(XS)
+
+
+def server_env(name):
+    """The server's epoll_params.so environment: the scaled epoll values."""
+    ep = SCENARIOS[name][3]
+    if not ep:
+        return {}
+    env = {"EP_BUSY_POLL_USECS": str(ep["busy_poll_us"] * SCALE),
+           "EP_BUSY_POLL_BUDGET": str(ep["budget"]),
+           "EP_PREFER_BUSY_POLL": str(ep["prefer"])}
+    if ep["max_timeout_us"] is not None:
+        env["EP_MAX_TIMEOUT_USECS"] = str(ep["max_timeout_us"] * SCALE)
+    return env
 
 
 def log(msg):
@@ -193,21 +218,42 @@ class Counters:
         return c
 
 
+def describe(name):
+    """A mode's settings, each scaled time with the study's value and the
+    scale: "gro-flush-timeout 200 us (20 us x10)"."""
+    def t(us):
+        if not us:
+            return "0"
+        v = us * SCALE
+        return (f"{v // 1000} ms" if v % 1000 == 0 else f"{v} us") + f" ({us} us x{SCALE})"
+    defer, gro_us, susp, ep = SCENARIOS[name]
+    out = [f"defer-hard-irqs {defer}", f"gro-flush-timeout {t(gro_us)}",
+           f"irq-suspend-timeout {susp // 10**6} ms" if susp else "irq-suspend-timeout 0"]
+    if ep:
+        out += [f"busy poll {t(ep['busy_poll_us'])}", f"budget {ep['budget']}",
+                "prefer_busy_poll"]
+        if ep["max_timeout_us"] is not None:
+            out.append(f"epoll_wait at most {t(ep['max_timeout_us'])}")
+    else:
+        out.append("no epoll busy poll")
+    return ", ".join(out)
+
+
 def configure(net, name, fork):
-    defer, gro, susp, busy_poll, _ = SCENARIOS[name]
-    write("/proc/sys/net/core/busy_poll", busy_poll)
+    defer, gro_us, susp, _ = SCENARIOS[name]
+    write("/proc/sys/net/core/busy_poll", 0)
     write("/proc/sys/net/core/busy_read", 0)
     if fork:
         sh(f"{TREE}/tools/net/ynl/napi-queue.py {net.srv} 0 "
-           f"defer-hard-irqs {defer} gro-flush-timeout {gro} "
+           f"defer-hard-irqs {defer} gro-flush-timeout {gro_us * SCALE * 1000} "
            f"irq-suspend-timeout {susp}")
-    elif defer or gro or susp:
+    elif defer or gro_us or susp:
         sys.exit(f"bench: {name} needs the fork's napi-set")
 
 
 class Server:
     def __init__(self, workload, name):
-        env = dict(os.environ, **SCENARIOS[name][4],
+        env = dict(os.environ, **server_env(name),
                    LD_PRELOAD=str(BIN / "epoll_params.so"))
         port = PORT[workload]
         if workload == "memcached":
@@ -236,7 +282,7 @@ class Server:
             self.proc.wait()
 
 
-def load_cmd(workload, rate, secs, warmup, preload=False, drain=5):
+def load_cmd(workload, rate, secs, warmup, preload=False, drain=5, marks=False):
     port = PORT[workload]
     if workload == "memcached":
         prog = f"{BIN}/mcload -c 16 -k 10000 -K 30 -V 200 -g 0.9"
@@ -244,6 +290,8 @@ def load_cmd(workload, rate, secs, warmup, preload=False, drain=5):
             prog += " -L"
     else:
         prog = f"{BIN}/napi_load -c 16 -s 64"
+    if marks:
+        prog += " -m"
     return (f"ip netns exec {NS} {prog} -4 -a {SRV_ADDR} -p {port} -r {rate:.0f} "
             f"-d {secs} -w {warmup} -e -C {CLI_CPU} -T {drain}")
 
@@ -258,24 +306,36 @@ def load(workload, rate, secs, warmup, preload=False):
 
 
 def point(cnt, workload, rate, secs, warmup, drain=5):
-    """Counters over the measured part of one run: from the end of the
-    warm-up to the end of the schedule."""
-    p = subprocess.Popen(load_cmd(workload, rate, secs, warmup, drain=drain), shell=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    t0 = time.monotonic()
-    time.sleep(warmup)
-    a = cnt.read()
-    time.sleep(max(secs - (time.monotonic() - t0), 0))
-    b = cnt.read()
-    out, err = p.communicate(timeout=drain + 60)
-    try:
-        rep = json.loads(out.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        sys.exit(f"bench: no report from the load generator: {err}")
+    """Counters over the load's own measured window: read when the load
+    generator marks its start and its end (from the end of the warm-up to
+    the end of the schedule).  How late each read began after its mark is
+    kept in the counts (lag_start_ms, lag_end_ms)."""
+    snap, lag, rep = {}, {}, None
+    with tempfile.TemporaryFile(mode="w+") as err:
+        p = subprocess.Popen(load_cmd(workload, rate, secs, warmup, drain=drain,
+                                      marks=True),
+                             shell=True, stdout=subprocess.PIPE, stderr=err, text=True)
+        for ln in p.stdout:
+            t = time.monotonic_ns()
+            try:
+                j = json.loads(ln)
+            except ValueError:
+                continue
+            if "window" in j:
+                snap[j["window"]] = cnt.read()
+                lag[j["window"]] = (t - j["ns"]) / 1e6
+            else:
+                rep = j
+        p.wait(timeout=drain + 60)
+        err.seek(0)
+        if rep is None or set(snap) != {"start", "end"}:
+            sys.exit(f"bench: no report or window from the load generator: {err.read()}")
+    a, b = snap["start"], snap["end"]
     d = {k: b[k] - a[k] for k in a}
     busy = d.pop("cpu_total") - d.pop("cpu_idle")
     total = b["cpu_total"] - a["cpu_total"]
     d["cpu"] = busy / total if total else 0.0
+    d["lag_start_ms"], d["lag_end_ms"] = lag["start"], lag["end"]
     return rep, d
 
 
@@ -288,8 +348,15 @@ def summary(rep, d):
     n = max(rep["measured"], 1)
     return (f"qps {rep['qps']:7.0f} p50 {rep['lat_us']['p50'] / 1000:7.2f} "
             f"p99 {rep['lat_us']['p99'] / 1000:7.2f} ms cpu {d['cpu'] * 100:3.0f}% "
+            f"cpu/req {cpu_us_per_req(rep, d):5.0f} us "
             f"irq/req {d['irqs'] / n:.3f} softirq/req {d['net_rx'] / n:.3f}"
             + (f" polls/req {d['polls'] / n:.2f}" if "polls" in d else ""))
+
+
+def cpu_us_per_req(rep, d):
+    """Server vCPU time per request in the window, us: the study's cycles
+    per query."""
+    return d["cpu"] * d["time"] / max(rep["measured"], 1) * 1e6
 
 
 def sustained(rep, rate):
@@ -314,7 +381,7 @@ def saturation(cnt, net, workload, fork, secs, offered=SAT_RATE):
 
 def matrix(args, net, cnt):
     secs, warmup = (2, 0.5) if args.quick else (args.secs, 1)
-    names = list(SCENARIOS)
+    names = list(scenarios((QUICK_X,)) if args.quick else SCENARIOS)
     for workload in args.workloads.split(","):
         rep, d = saturation(cnt, net, workload, True, secs + 1)
         sat = rep["qps"]
@@ -396,14 +463,17 @@ def main():
     net = Net()
     fork = args.mode == "matrix"
     cnt = Counters(net, trace=fork, fork=fork)
+    modes = scenarios((QUICK_X,)) if args.quick or not fork else SCENARIOS
     log(f"kernel {os.uname().release}; server {net.srv} (IRQs {','.join(net.rx_irqs)}) "
-        f"CPU {SRV_CPU}, client {net.cli} CPU {CLI_CPU}; busy poll {BUSY_POLL_USECS} us, "
-        f"gro-flush-timeout {GRO_NS} ns, irq-suspend-timeout {SUSPEND_NS} ns "
-        f"(x{SCALE} the original's microseconds)")
+        f"CPU {SRV_CPU}, client {net.cli} CPU {CLI_CPU}; the study's microseconds "
+        f"x{SCALE}, irq-suspend-timeout {SUSPEND_NS} ns not scaled")
+    for name in modes:
+        log(f"mode {name}: {describe(name)}")
     meta = {"kernel": os.uname().release, "mode": args.mode, "quick": args.quick,
-            "scale": SCALE, "busy_poll_usecs": BUSY_POLL_USECS, "gro_ns": GRO_NS,
-            "suspend_ns": SUSPEND_NS, "p99_bound_ms": P99_BOUND_MS,
-            "scenarios": list(SCENARIOS), "reps": args.reps, "secs": args.secs}
+            "scale": SCALE, "suspend_ns": SUSPEND_NS, "p99_bound_ms": P99_BOUND_MS,
+            "scenarios": list(modes), "reps": args.reps, "secs": args.secs,
+            "settings": {n: SCENARIOS[n] for n in modes},
+            "described": {n: describe(n) for n in modes}}
     (args.out / f"meta-{args.mode}.json").write_text(json.dumps(meta) + "\n")
     if fork:
         matrix(args, net, cnt)

@@ -19,14 +19,13 @@
  *                        the kernel fails with EPERM.
  *   EP_PREFER_BUSY_POLL  prefer_busy_poll, 0 or 1 (only range-checked to
  *                        0..255 here; the kernel rejects > 1 with EINVAL)
- *   EP_SPIN=1            never sleep in epoll_wait/epoll_pwait/epoll_pwait2
- *                        on an eligible instance: call the real epoll_pwait
- *                        (epoll_pwait2) with a zero timeout and the
- *                        caller's sigmask until it returns non-zero
- *                        (events or an error) or the caller's timeout
- *                        (CLOCK_MONOTONIC; negative or NULL = forever) has
- *                        expired.  An instance keeps spinning after its
- *                        connections are gone.
+ *   EP_MAX_TIMEOUT_USECS wait at most this long, 0..2147483647 us, in
+ *                        epoll_wait/epoll_pwait/epoll_pwait2 on an eligible
+ *                        instance: a longer or infinite timeout is cut to
+ *                        it (a zero one stays zero), as the IRQ-suspension
+ *                        study's libevent patch does for its fullbusy
+ *                        mode.  With busy_poll_usecs at least as long, the
+ *                        event loop busy polls and never sleeps.
  *   EP_VERBOSE=1         one stderr line per epoll fd that becomes eligible
  *
  * Unset parameters are passed as 0.  If none of the three parameters is
@@ -55,10 +54,7 @@
  * an epoll fd obtained otherwise (dup(), the raw syscall, fd passing) can
  * inherit a stale mark or carry none.
  *
- * Spin limitation: a signal handler that runs while spinning (a signal the
- * thread does not block) does not end the wait with EINTR as a sleeping
- * epoll_wait would; the spin goes on.  Signals that only the epoll_pwait
- * sigmask unblocks are delivered and do end it with EINTR.
+ * A wait cut short returns 0, as a timeout does: event loops handle that.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -93,7 +89,8 @@ struct epoll_params {
 
 static unsigned long eligible[EP_MAX_FD / BITS];
 static struct epoll_params params;
-static int set_params, spin, verbose;
+static int set_params, cap_set, verbose;
+static long long max_timeout_ns;
 
 static int (*real_epoll_create)(int);
 static int (*real_epoll_create1)(int);
@@ -151,7 +148,8 @@ static void init(void)
 					  &set_params);
 	params.prefer_busy_poll = env_num("EP_PREFER_BUSY_POLL", UCHAR_MAX,
 					  &set_params);
-	spin = env_num("EP_SPIN", 1, &dummy);
+	max_timeout_ns = 1000LL * env_num("EP_MAX_TIMEOUT_USECS", INT_MAX,
+					   &cap_set);
 	verbose = env_num("EP_VERBOSE", 1, &dummy);
 
 	/* Probe a scratch instance so that bad values fail at startup. */
@@ -212,13 +210,14 @@ static void configure(int epfd, int sockfd)
 	apply(epfd, "server");
 	if (verbose && set_params)
 		fprintf(stderr,
-			"epoll_params: epoll fd %d (first socket fd %d): busy_poll_usecs=%u busy_poll_budget=%u prefer_busy_poll=%u spin=%d\n",
+			"epoll_params: epoll fd %d (first socket fd %d): busy_poll_usecs=%u busy_poll_budget=%u prefer_busy_poll=%u max_timeout_ns=%lld\n",
 			epfd, sockfd, params.busy_poll_usecs,
-			params.busy_poll_budget, params.prefer_busy_poll, spin);
+			params.busy_poll_budget, params.prefer_busy_poll,
+			cap_set ? max_timeout_ns : -1LL);
 	else if (verbose)
 		fprintf(stderr,
-			"epoll_params: epoll fd %d (first socket fd %d): no EPIOCSPARAMS, spin=%d\n",
-			epfd, sockfd, spin);
+			"epoll_params: epoll fd %d (first socket fd %d): no EPIOCSPARAMS, max_timeout_ns=%lld\n",
+			epfd, sockfd, cap_set ? max_timeout_ns : -1LL);
 }
 
 int epoll_create(int size)
@@ -244,69 +243,42 @@ int epoll_create1(int flags)
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
 	pthread_once(&once, init);
-	if (op == EPOLL_CTL_ADD && (set_params || spin) &&
+	if (op == EPOLL_CTL_ADD && (set_params || cap_set) &&
 	    epfd >= 0 && epfd < EP_MAX_FD && !is_eligible(epfd) &&
 	    is_connected_stream(fd) && set_mark(epfd))
 		configure(epfd, fd);
 	return real_epoll_ctl(epfd, op, fd, event);
 }
 
-static int expired(const struct timespec *end)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec > end->tv_sec ||
-	       (t.tv_sec == end->tv_sec && t.tv_nsec >= end->tv_nsec);
-}
-
-/* Is a signal pending that @mask would unblock? */
-static int deliverable(const sigset_t *mask)
-{
-	sigset_t pend;
-	int sig;
-
-	if (!mask || sigpending(&pend))
-		return 0;
-	for (sig = 1; sig < NSIG; sig++)
-		if (sigismember(&pend, sig) == 1 && !sigismember(mask, sig))
-			return 1;
-	return 0;
-}
-
 /*
- * Spin on the real epoll_pwait2 (@pwait2) or epoll_pwait with a zero
- * timeout until events, an error, or the end of @timeout (NULL = forever).
- * A zero-timeout call never fails with EINTR, so a signal that only
- * @sigmask unblocks would stay pending forever: then call with a tiny
- * timeout, which makes the kernel deliver it and fail with EINTR.
+ * The timeout to wait with on @epfd instead of @t (NULL: forever), in
+ * @buf, or NULL if @t stays.  An invalid @t stays, for the kernel to
+ * reject.
  */
-static int spin_wait(int epfd, struct epoll_event *ev, int max,
-		     const struct timespec *timeout, const sigset_t *sigmask,
-		     int pwait2)
+static const struct timespec *cut(int epfd, const struct timespec *t,
+				  struct timespec *buf)
 {
-	static const struct timespec zero, tiny = { 0, 1 };
-	struct timespec end;
-	int n, sig;
+	if (!cap_set || !is_eligible(epfd))
+		return NULL;
+	if (t && (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= 1000000000 ||
+		  t->tv_sec < max_timeout_ns / 1000000000 ||
+		  (t->tv_sec == max_timeout_ns / 1000000000 &&
+		   t->tv_nsec <= max_timeout_ns % 1000000000)))
+		return NULL;
+	buf->tv_sec = max_timeout_ns / 1000000000;
+	buf->tv_nsec = max_timeout_ns % 1000000000;
+	return buf;
+}
 
-	if (timeout && timeout->tv_sec >= INT_MAX)
-		timeout = NULL;		/* 68 years: forever, avoids overflow */
-	if (timeout) {
-		clock_gettime(CLOCK_MONOTONIC, &end);
-		end.tv_sec += timeout->tv_sec + (end.tv_nsec + timeout->tv_nsec) /
-			      1000000000;
-		end.tv_nsec = (end.tv_nsec + timeout->tv_nsec) % 1000000000;
-	}
-	for (;;) {
-		sig = deliverable(sigmask);
-		if (pwait2)
-			n = real_epoll_pwait2(epfd, ev, max, sig ? &tiny : &zero,
-					      sigmask);
-		else
-			n = real_epoll_pwait(epfd, ev, max, sig, sigmask);
-		if (n || (timeout && expired(&end)))
-			return n;
-	}
+/* Wait with the cut timeout @t, through epoll_pwait2 where there is one. */
+static int wait_cut(int epfd, struct epoll_event *ev, int max,
+		    const struct timespec *t, const sigset_t *sigmask)
+{
+	if (real_epoll_pwait2)
+		return real_epoll_pwait2(epfd, ev, max, t, sigmask);
+	return real_epoll_pwait(epfd, ev, max,
+				(int)((max_timeout_ns + 999999) / 1000000),
+				sigmask);
 }
 
 /* Millisecond timeout as a timespec; NULL (forever) if negative. */
@@ -319,38 +291,40 @@ static const struct timespec *ms_to_ts(int ms, struct timespec *ts)
 
 int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 {
-	struct timespec ts;
+	struct timespec ts, buf;
+	const struct timespec *t;
 
 	pthread_once(&once, init);
-	if (!spin || !timeout || !is_eligible(epfd))
+	t = cut(epfd, ms_to_ts(timeout, &ts), &buf);
+	if (!t)
 		return real_epoll_wait(epfd, ev, max, timeout);
-	return spin_wait(epfd, ev, max, ms_to_ts(timeout, &ts), NULL, 0);
+	return wait_cut(epfd, ev, max, t, NULL);
 }
 
 int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout,
 		const sigset_t *sigmask)
 {
-	struct timespec ts;
+	struct timespec ts, buf;
+	const struct timespec *t;
 
 	pthread_once(&once, init);
-	if (!spin || !timeout || !is_eligible(epfd))
+	t = cut(epfd, ms_to_ts(timeout, &ts), &buf);
+	if (!t)
 		return real_epoll_pwait(epfd, ev, max, timeout, sigmask);
-	return spin_wait(epfd, ev, max, ms_to_ts(timeout, &ts), sigmask, 0);
+	return wait_cut(epfd, ev, max, t, sigmask);
 }
 
 int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 		 const struct timespec *timeout, const sigset_t *sigmask)
 {
+	struct timespec buf;
+	const struct timespec *t;
+
 	pthread_once(&once, init);
 	if (!real_epoll_pwait2) {
 		errno = ENOSYS;
 		return -1;
 	}
-	/* Zero and invalid timeouts go straight to the kernel. */
-	if (!spin || !is_eligible(epfd) ||
-	    (timeout && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
-			 timeout->tv_nsec >= 1000000000 ||
-			 (!timeout->tv_sec && !timeout->tv_nsec))))
-		return real_epoll_pwait2(epfd, ev, max, timeout, sigmask);
-	return spin_wait(epfd, ev, max, timeout, sigmask, 1);
+	t = cut(epfd, timeout, &buf);
+	return real_epoll_pwait2(epfd, ev, max, t ? t : timeout, sigmask);
 }

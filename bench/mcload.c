@@ -1,25 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mcload - open-loop memcached load generator (ASCII protocol over TCP),
- * built like napi_load (tools/testing/selftests/drivers/net/napi_load.c).
+ * on napi_load's core (tools/testing/selftests/net/lib/open_loop.h in the
+ * fork's tree: build with -I there and -lm).
  *
  * Usage: mcload [-4|-6] -a ADDR -p PORT -r RATE -d SECONDS [-c CONNS]
  *               [-k KEYS] [-K KEY_SIZE] [-V VALUE_SIZE] [-g GET_RATIO]
  *               [-w WARMUP_SECONDS] [-e] [-S SEED] [-C CPU]
- *               [-T DRAIN_TIMEOUT_SECONDS] [-L]
+ *               [-T DRAIN_TIMEOUT_SECONDS] [-L] [-m]
  *
  * Defaults: 16 connections, 10000 keys of 30 bytes, 200-byte values, 90%
  * gets, no warm-up, 5 s drain timeout.
  *
- * Request k is due at t0 + k / RATE, or with -e after exponentially
- * distributed gaps of mean 1 / RATE (xorshift64* PRNG, fixed seed unless
- * -S).  The same PRNG picks, for each request, whether it is a get (with
+ * The schedule and the measurement are open_loop.h's, as napi_load's:
+ * request k is due at t0 + k / RATE, or with -e after exponentially
+ * distributed gaps of mean 1 / RATE (fixed seed unless -S).  The same PRNG
+ * picks, for each request, whether it is a get (with
  * probability GET_RATIO) or a set, and its key, uniformly among KEYS.
  * Requests go to the CONNS connections round-robin and are sent when due
  * whether or not earlier ones were answered (open loop).  Latency is
  * measured from the intended send time, not the actual one, so a stalled
- * sender does not hide queueing delay (no coordinated omission).  When
- * behind schedule it still reads responses every 256 requests sent.
+ * sender does not hide queueing delay (no coordinated omission).
  *
  * Key i is "key:" and i in decimal, zero-padded to KEY_SIZE bytes
  * (at most 250, memcached's limit).  Its value is VALUE_SIZE bytes that
@@ -53,7 +54,8 @@
  * requests (4096, napi_load has 65536: a deeper queue only makes an
  * overloaded server answer warm-up requests during the measurement) or of
  * unsent bytes (16 MiB) full, or its connection closed, is "missed" (not
- * sent).  One JSON line is printed:
+ * sent).  With -m, the measured window's start and end are marked on
+ * stdout as they happen (see open_loop.h).  One JSON line is printed:
  *   rate, duration, conns, keys, key_size, value_size, get_ratio
  *             the parameters (napi_load's "size" is "value_size" here)
  *   sent      requests sent (all)
@@ -68,6 +70,7 @@
  *             schedule or the last completion, whichever is later: the
  *             rate achieved, below RATE when the system cannot keep up
  *   elapsed   that time, in seconds
+ *   window_ns when the measured window started and ended (CLOCK_MONOTONIC)
  *   lat_us    latency statistics of the completed measured requests
  * Exit status is 0 when there were no errors and no lost requests, 1
  * otherwise, 2 for usage errors.
@@ -75,29 +78,7 @@
 
 #define _GNU_SOURCE
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/time_types.h>
-#include <linux/types.h>
-#include <math.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sched.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
-
-#ifndef __NR_epoll_pwait2
-#define __NR_epoll_pwait2 441
-#endif
+#include "open_loop.h"
 
 #define RING_SIZE	4096	/* outstanding requests per connection */
 #define OUT_MAX		(16 << 20)	/* unsent bytes per connection */
@@ -108,9 +89,7 @@
 #define VHDR_LEN	11	/* value prefix: 10 digits and ':' */
 #define PAT_LEN		4093	/* value pattern period, a prime */
 #define MAX_EVENTS	64
-#define BATCH		256	/* requests sent between polls when behind */
 #define MAX_MSGS	10	/* data mismatches reported on stderr */
-#define NSEC		1000000000ULL
 
 enum kind { K_GET, K_SET };
 enum result { R_STORED, R_HIT, R_MISS, R_BAD };
@@ -137,7 +116,6 @@ struct ctx {
 	struct conn *conns;
 	int nconns;
 	int ep;
-	bool no_pwait2;
 	__u32 keys;
 	size_t key_size, value_size;
 	double get_ratio;
@@ -147,29 +125,15 @@ struct ctx {
 	char *pat;		/* PAT_LEN + VALUE_SIZE pattern bytes */
 	char *vbuf;		/* expected value */
 	char *rbuf;
-	__u64 measure_from;	/* due times before this are warm-up */
+	const struct ol_sched *sch;	/* the schedule, its window */
 	__u64 last_done;	/* time of the last measured completion */
 	unsigned long long sent, measured, completed, missed, errors;
 	unsigned long long gets, sets, hits, misses;
 	unsigned long long responses;	/* all, for -L progress */
 	int nmsgs;
-	__u64 *lat;
-	size_t nlat, lat_cap;
+	struct ol_lat lat;
+	__u64 seed;		/* picks each request's kind and key */
 };
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC + ts.tv_nsec;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "mcload: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static void grow(char **buf, size_t *cap, size_t need)
 {
@@ -179,35 +143,6 @@ static void grow(char **buf, size_t *cap, size_t need)
 	*buf = realloc(*buf, *cap);
 	if (!*buf)
 		die("realloc");
-}
-
-/* xorshift64* */
-static __u64 rand_u64(__u64 *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1DULL;
-}
-
-/* a uniform double in (0, 1] */
-static double rand_unit(__u64 *s)
-{
-	return ((rand_u64(s) >> 11) + 1) / 9007199254740992.0;
-}
-
-/* Natural log of x > 0 without libm: x = m * 2^e, ln m = 2 atanh(s). */
-static double ln(double x)
-{
-	double m, s, s2, t, sum = 0;
-	int e, k;
-
-	m = frexp(x, &e);	/* m in [0.5, 1), |s| <= 1/3 */
-	s = (m - 1) / (m + 1);
-	s2 = s * s;
-	for (t = s, k = 1; k < 40; k += 2, t *= s2)
-		sum += t / k;
-	return 2 * sum + e * 0.69314718055994530942;
 }
 
 /* Write @v in decimal into p[0..n), zero-padded on the left. */
@@ -344,7 +279,7 @@ static bool enqueue(struct ctx *x, struct conn *c, __u64 due, __u32 key,
 static void send_req(struct ctx *x, struct conn *c, __u64 due, __u32 key,
 		     enum kind kind)
 {
-	if (due >= x->measure_from)
+	if (due >= x->sch->measure_from)
 		x->measured++;
 	if (!enqueue(x, c, due, key, kind)) {
 		x->missed++;
@@ -369,7 +304,7 @@ static void complete(struct ctx *x, struct conn *c, __u64 now,
 		x->errors++;
 		return;
 	}
-	if (s->due < x->measure_from)
+	if (s->due < x->sch->measure_from)
 		return;
 	x->completed++;
 	if (r == R_STORED) {
@@ -382,13 +317,7 @@ static void complete(struct ctx *x, struct conn *c, __u64 now,
 			x->misses++;
 	}
 	x->last_done = now;
-	if (x->nlat == x->lat_cap) {
-		x->lat_cap = x->lat_cap ? x->lat_cap * 2 : 65536;
-		x->lat = realloc(x->lat, x->lat_cap * sizeof(*x->lat));
-		if (!x->lat)
-			die("realloc");
-	}
-	x->lat[x->nlat++] = now > s->due ? now - s->due : 0;
+	ol_lat_add(&x->lat, now > s->due ? now - s->due : 0);
 }
 
 static bool line_is(const char *p, size_t n, const char *s)
@@ -534,32 +463,14 @@ static void read_resp(struct ctx *x, struct conn *c)
 	}
 }
 
-/* epoll_wait() with a nanosecond timeout, glibc may lack the wrapper */
-static int pwait2(int ep, struct epoll_event *ev, int max, __u64 timeout)
-{
-	struct __kernel_timespec ts = {
-		.tv_sec = timeout / NSEC,
-		.tv_nsec = timeout % NSEC,
-	};
-
-	return syscall(__NR_epoll_pwait2, ep, ev, max, &ts, NULL, 0);
-}
-
 /* Wait for events until @until (ns) at the latest and handle them. */
-static void poll_once(struct ctx *x, __u64 until)
+static void poll_once(void *ctx, __u64 until)
 {
 	struct epoll_event ev[MAX_EVENTS];
-	__u64 now = now_ns();
-	__u64 left = until > now ? until - now : 0;
+	struct ctx *x = ctx;
 	int i, n;
 
-	if (x->no_pwait2)
-		n = epoll_wait(x->ep, ev, MAX_EVENTS,
-			       (int)((left + 999999) / 1000000));
-	else
-		n = pwait2(x->ep, ev, MAX_EVENTS, left);
-	if (n < 0 && errno != EINTR)
-		die("epoll_wait");
+	n = ol_wait(x->ep, ev, MAX_EVENTS, until);
 	for (i = 0; i < n; i++) {
 		struct conn *c = ev[i].data.ptr;
 
@@ -623,35 +534,17 @@ stalled:
 
 static void open_conns(struct ctx *x, int family, const char *addr, int port)
 {
-	struct sockaddr_storage ss = {};
-	struct sockaddr_in6 *s6 = (void *)&ss;
-	struct sockaddr_in *s4 = (void *)&ss;
-	socklen_t len = sizeof(*s4);
-	void *a = &s4->sin_addr;
-	int i, one = 1;
+	int i;
 
-	ss.ss_family = family;
-	s4->sin_port = htons(port);
-	if (family == AF_INET6) {
-		s6->sin6_port = htons(port);
-		len = sizeof(*s6);
-		a = &s6->sin6_addr;
-	}
-	if (inet_pton(family, addr, a) != 1) {
-		fprintf(stderr, "mcload: bad address %s\n", addr);
-		exit(2);
-	}
 	for (i = 0; i < x->nconns; i++) {
 		struct conn *c = &x->conns[i];
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 
-		c->fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (c->fd < 0)
-			die("socket");
-		if (connect(c->fd, (struct sockaddr *)&ss, len))
-			die("connect");
-		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+		c->fd = ol_connect(family, addr, port);
+		if (c->fd < 0) {
+			fprintf(stderr, "mcload: bad address %s\n", addr);
+			exit(2);
+		}
 		c->ring = calloc(RING_SIZE, sizeof(*c->ring));
 		if (!c->ring)
 			die("calloc");
@@ -660,23 +553,14 @@ static void open_conns(struct ctx *x, int family, const char *addr, int port)
 	}
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* ol_run()'s: request @k, due at @due, a get or a set of a random key */
+static void send_one(void *ctx, __u64 k, __u64 due)
 {
-	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+	struct ctx *x = ctx;
+	enum kind kind = rand_unit(&x->seed) <= x->get_ratio ? K_GET : K_SET;
+	__u32 key = rand_u64(&x->seed) % x->keys;
 
-	return x < y ? -1 : x > y;
-}
-
-/* nearest-rank percentile of the sorted latencies, in microseconds */
-static double pct(const struct ctx *x, double p)
-{
-	size_t i = (size_t)(p * x->nlat);
-
-	if (i < p * x->nlat)
-		i++;
-	if (!x->nlat)
-		return 0;
-	return x->lat[i ? i - 1 : 0] / 1000.0;
+	send_req(x, &x->conns[k % x->nconns], due, key, kind);
 }
 
 static void usage(const char *prog)
@@ -727,16 +611,16 @@ static size_t ndigits(__u32 v)
 
 int main(int argc, char **argv)
 {
-	double rate = 0, dur = 0, warmup = 0, drain = 5, rel = 0, sum = 0;
-	__u64 seed = 0x9e3779b97f4a7c15ULL, t0, t_end, t_sched, due, k = 0;
-	__u64 pseed = 0x2545f4914f6cdd1dULL;
+	/* -L is not measured: no due time is in the window before ol_run() */
+	struct ol_sched sch = { .measure_from = ~0ULL };
+	__u64 seed = 0x9e3779b97f4a7c15ULL, pseed = 0x2545f4914f6cdd1dULL;
+	double dur = 0, warmup = 0, drain = 5;
 	int family = AF_INET, port = -1, cpu = -1, opt;
-	double elapsed;
 	unsigned long long lost = 0;
 	const char *addr = NULL;
-	struct epoll_event probe;
 	struct ctx x = {};
-	bool expo = false, load = false;
+	bool load = false;
+	__u64 t_end;
 	size_t i;
 
 	x.nconns = 16;
@@ -744,7 +628,7 @@ int main(int argc, char **argv)
 	x.key_size = 30;
 	x.value_size = 200;
 	x.get_ratio = 0.9;
-	while ((opt = getopt(argc, argv, "46a:p:r:d:c:k:K:V:g:w:eS:C:T:L")) !=
+	while ((opt = getopt(argc, argv, "46a:p:r:d:c:k:K:V:g:w:eS:C:T:Lm")) !=
 	       -1) {
 		switch (opt) {
 		case '4':
@@ -760,7 +644,7 @@ int main(int argc, char **argv)
 			port = arg_int(optarg, argv[0], 0, 65535);
 			break;
 		case 'r':
-			rate = arg_num(optarg, argv[0]);
+			sch.rate = arg_num(optarg, argv[0]);
 			break;
 		case 'd':
 			dur = arg_num(optarg, argv[0]);
@@ -785,7 +669,7 @@ int main(int argc, char **argv)
 			warmup = arg_num(optarg, argv[0]);
 			break;
 		case 'e':
-			expo = true;
+			sch.expo = true;
 			break;
 		case 'S':
 			seed = strtoull(optarg, NULL, 0);
@@ -799,29 +683,25 @@ int main(int argc, char **argv)
 		case 'L':
 			load = true;
 			break;
+		case 'm':
+			sch.marks = true;
+			break;
 		default:
 			usage(argv[0]);
 		}
 	}
 	if (!seed)
 		seed = 1;	/* xorshift needs a non-zero state */
-	if (optind != argc || !addr || port < 0 || rate <= 0 || rate > 1e9 ||
+	sch.seed = seed;				/* the gaps */
+	x.seed = seed * 0x9e3779b97f4a7c15ULL | 1;	/* kinds and keys */
+	if (optind != argc || !addr || port < 0 || sch.rate <= 0 ||
+	    sch.rate > 1e9 ||
 	    dur <= 0 || dur > 1e6 || x.key_size < 4 + ndigits(x.keys - 1) ||
 	    x.get_ratio < 0 || x.get_ratio > 1 || warmup < 0 ||
 	    warmup >= dur || drain < 0 || drain > 1e6)
 		usage(argv[0]);
 
-	if (cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set))
-			die("sched_setaffinity");
-	}
-
-	/* the default 50 us timer slack would delay every send */
-	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+	ol_setup(cpu);
 
 	x.set_mid_len = snprintf(x.set_mid, sizeof(x.set_mid), " 0 0 %zu\r\n",
 				 x.value_size);
@@ -841,45 +721,13 @@ int main(int argc, char **argv)
 	x.ep = epoll_create1(EPOLL_CLOEXEC);
 	if (x.ep < 0)
 		die("epoll_create1");
-	/* no epoll_pwait2() before 5.11: fall back to ms resolution */
-	x.no_pwait2 = pwait2(x.ep, &probe, 1, 0) < 0;
 	open_conns(&x, family, addr, port);
+	x.sch = &sch;
 
-	x.measure_from = ~0ULL;	/* -L is not measured */
 	if (load)
 		preload(&x, drain);
+	ol_run(&sch, dur, warmup, &x, send_one, poll_once);
 
-	t0 = now_ns();
-	t_end = t0 + (__u64)(dur * NSEC);
-	x.measure_from = t0 + (__u64)(warmup * NSEC);
-	due = t0;
-	while (due < t_end) {
-		__u64 now = now_ns();
-		int batch = 0;
-
-		/*
-		 * Send everything that is due, the backlog too, in order, but
-		 * read responses every BATCH requests even when behind, lest
-		 * the server stop, blocked on sending to us.
-		 */
-		while (due <= now && due < t_end && batch++ < BATCH) {
-			enum kind kind = rand_unit(&seed) <= x.get_ratio ?
-					 K_GET : K_SET;
-			__u32 key = rand_u64(&seed) % x.keys;
-
-			send_req(&x, &x.conns[k % x.nconns], due, key, kind);
-			k++;
-			if (expo)
-				rel += -ln(rand_unit(&seed)) * NSEC / rate;
-			else
-				rel = (double)k * NSEC / rate;
-			due = t0 + (__u64)rel;
-		}
-		if (due < t_end)
-			poll_once(&x, due);	/* does not wait when behind */
-	}
-
-	t_sched = t_end;
 	t_end = now_ns() + (__u64)(drain * NSEC);
 	for (;;) {
 		lost = outstanding(&x);
@@ -891,13 +739,8 @@ int main(int argc, char **argv)
 		if (x.conns[i].dead)
 			lost += x.conns[i].tail - x.conns[i].head;
 
-	elapsed = (double)((x.last_done > t_sched ? x.last_done : t_sched) -
-			   x.measure_from) / NSEC;
-	qsort(x.lat, x.nlat, sizeof(*x.lat), cmp_u64);
-	for (i = 0; i < x.nlat; i++)
-		sum += x.lat[i];
 	printf("{\"rate\": %.15g, \"duration\": %.3f, \"conns\": %d, ",
-	       rate, dur, x.nconns);
+	       sch.rate, dur, x.nconns);
 	printf("\"keys\": %u, \"key_size\": %zu, \"value_size\": %zu, ",
 	       x.keys, x.key_size, x.value_size);
 	printf("\"get_ratio\": %.15g, ", x.get_ratio);
@@ -908,13 +751,6 @@ int main(int argc, char **argv)
 	printf("\"misses\": %llu, ", x.misses);
 	printf("\"missed\": %llu, \"lost\": %llu, \"errors\": %llu, ",
 	       x.missed, lost, x.errors);
-	printf("\"elapsed\": %.3f, \"qps\": %.1f, ", elapsed,
-	       elapsed > 0 ? x.completed / elapsed : 0.0);
-	printf("\"lat_us\": {\"mean\": %.1f, \"p50\": %.1f, ",
-	       x.nlat ? sum / x.nlat / 1000.0 : 0.0, pct(&x, 0.5));
-	printf("\"p90\": %.1f, \"p95\": %.1f, \"p99\": %.1f, ",
-	       pct(&x, 0.9), pct(&x, 0.95), pct(&x, 0.99));
-	printf("\"p999\": %.1f, \"max\": %.1f}}\n",
-	       pct(&x, 0.999), x.nlat ? x.lat[x.nlat - 1] / 1000.0 : 0.0);
+	ol_report(&sch, &x.lat, x.completed, x.last_done);
 	return x.errors || lost ? 1 : 0;
 }

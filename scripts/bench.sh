@@ -26,7 +26,7 @@ programs() {
 	local sel=${TREE:?}/tools/testing/selftests/net/lib
 
 	mkdir -p "$bin"
-	gcc -O2 -Wall -Wextra -Werror -o "$bin/mcload" "$TOP/bench/mcload.c" -lm
+	gcc -O2 -Wall -Wextra -Werror -I"$sel" -o "$bin/mcload" "$TOP/bench/mcload.c" -lm
 	gcc -O2 -Wall -Wextra -Werror -fPIC -shared -o "$bin/epoll_params.so" \
 		"$TOP/bench/epoll_params.c" -ldl
 	make -s -C "$sel" OUTPUT="$bin" KHDR_INCLUDES="-isystem $OBJ/usr/include" \
