@@ -20,7 +20,8 @@ gro-flush-timeout, swept over 10, 20, 50 and 200 us (--quick: 20):
             the application blocks in epoll_wait
   fullbusy  defer-hard-irqs 100, gro-flush-timeout 5 ms; epoll busy poll
             1000 us, budget 64, prefer_busy_poll, and epoll_wait waits at
-            most 1 ms (the study's libevent patch): it never sleeps
+            most 1 ms (the study's libevent patch): it sleeps only
+            after a busy poll that found nothing, for at most 1 ms
   suspend0  defer-hard-irqs 0, gro-flush-timeout 0, irq-suspend-timeout
             20 ms; epoll busy poll 0 (one pass per epoll_wait), budget 64,
             prefer_busy_poll
@@ -58,6 +59,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 TOP = pathlib.Path(__file__).resolve().parents[1]
@@ -191,16 +193,21 @@ class Counters:
             write(ev / "enable", 1)
 
     def read(self):
-        c = {"time": time.monotonic()}
-        c["irqs"] = 0
-        for ln in read_lines("/proc/interrupts"):
+        """The /proc counters first, read before any parsing, so that they
+        are taken within a few ms of each other (proc_ms); then the
+        tracepoint's and the NAPI's, which take tens of ms under TCG."""
+        t = time.monotonic()
+        intr, softirqs, stat = (pathlib.Path(f).read_text().splitlines() for f in
+                                ("/proc/interrupts", "/proc/softirqs", "/proc/stat"))
+        c = {"time": t, "proc_ms": (time.monotonic() - t) * 1000, "irqs": 0}
+        for ln in intr:
             f = ln.split()
             if f and f[0].rstrip(":") in self.net.rx_irqs:
                 c["irqs"] += sum(int(x) for x in f[1:] if x.isdigit())
-        for ln in read_lines("/proc/softirqs"):
+        for ln in softirqs:
             if ln.split()[0] == "NET_RX:":
                 c["net_rx"] = int(ln.split()[1 + SRV_CPU])
-        for ln in read_lines("/proc/stat"):
+        for ln in stat:
             f = ln.split()
             if f[0] == f"cpu{SRV_CPU}":
                 v = [int(x) for x in f[1:9]]
@@ -308,34 +315,48 @@ def load(workload, rate, secs, warmup, preload=False):
 def point(cnt, workload, rate, secs, warmup, drain=5):
     """Counters over the load's own measured window: read when the load
     generator marks its start and its end (from the end of the warm-up to
-    the end of the schedule).  How late each read began after its mark is
-    kept in the counts (lag_start_ms, lag_end_ms)."""
-    snap, lag, rep = {}, {}, None
+    the end of the schedule).  How late each read began after its mark,
+    and how long it took, is kept in the counts (lag_start_ms, lag_end_ms,
+    read_start_ms, read_end_ms; proc_start_ms, proc_end_ms for the /proc
+    part): the reads run on the load generator's CPU.  A load generator still running drain + 60 s after its schedule
+    ended is killed."""
+    snap, lag, took, rep = {}, {}, {}, None
     with tempfile.TemporaryFile(mode="w+") as err:
         p = subprocess.Popen(load_cmd(workload, rate, secs, warmup, drain=drain,
                                       marks=True),
                              shell=True, stdout=subprocess.PIPE, stderr=err, text=True)
-        for ln in p.stdout:
-            t = time.monotonic_ns()
-            try:
-                j = json.loads(ln)
-            except ValueError:
-                continue
-            if "window" in j:
-                snap[j["window"]] = cnt.read()
-                lag[j["window"]] = (t - j["ns"]) / 1e6
-            else:
-                rep = j
-        p.wait(timeout=drain + 60)
+        watchdog = threading.Timer(secs + drain + 60, p.kill)
+        watchdog.start()
+        try:
+            for ln in p.stdout:
+                t = time.monotonic_ns()
+                try:
+                    j = json.loads(ln)
+                except ValueError:
+                    continue
+                if "window" in j:
+                    snap[j["window"]] = cnt.read()
+                    lag[j["window"]] = (t - j["ns"]) / 1e6
+                    took[j["window"]] = (time.monotonic_ns() - t) / 1e6
+                else:
+                    rep = j
+            p.wait()
+        finally:
+            watchdog.cancel()
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         err.seek(0)
         if rep is None or set(snap) != {"start", "end"}:
             sys.exit(f"bench: no report or window from the load generator: {err.read()}")
     a, b = snap["start"], snap["end"]
-    d = {k: b[k] - a[k] for k in a}
+    d = {k: b[k] - a[k] for k in a if k != "proc_ms"}
+    d["proc_start_ms"], d["proc_end_ms"] = a["proc_ms"], b["proc_ms"]
     busy = d.pop("cpu_total") - d.pop("cpu_idle")
     total = b["cpu_total"] - a["cpu_total"]
     d["cpu"] = busy / total if total else 0.0
     d["lag_start_ms"], d["lag_end_ms"] = lag["start"], lag["end"]
+    d["read_start_ms"], d["read_end_ms"] = took["start"], took["end"]
     return rep, d
 
 
@@ -356,7 +377,7 @@ def summary(rep, d):
 def cpu_us_per_req(rep, d):
     """Server vCPU time per request in the window, us: the study's cycles
     per query."""
-    return d["cpu"] * d["time"] / max(rep["measured"], 1) * 1e6
+    return d["cpu"] * d["time"] / max(rep["completed"], 1) * 1e6
 
 
 def sustained(rep, rate):

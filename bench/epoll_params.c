@@ -25,7 +25,10 @@
  *                        it (a zero one stays zero), as the IRQ-suspension
  *                        study's libevent patch does for its fullbusy
  *                        mode.  With busy_poll_usecs at least as long, the
- *                        event loop busy polls and never sleeps.
+ *                        event loop busy polls, and sleeps only after a
+ *                        busy poll that found nothing (the kernel then
+ *                        skips busy polling until the next event), for at
+ *                        most that long.
  *   EP_VERBOSE=1         one stderr line per epoll fd that becomes eligible
  *
  * Unset parameters are passed as 0.  If none of the three parameters is
@@ -270,12 +273,20 @@ static const struct timespec *cut(int epfd, const struct timespec *t,
 	return buf;
 }
 
-/* Wait with the cut timeout @t, through epoll_pwait2 where there is one. */
+/*
+ * Wait with the cut timeout @t, through epoll_pwait2 where the C library
+ * and the kernel (5.11+) have it, else with the cut rounded up to ms.
+ */
 static int wait_cut(int epfd, struct epoll_event *ev, int max,
 		    const struct timespec *t, const sigset_t *sigmask)
 {
-	if (real_epoll_pwait2)
-		return real_epoll_pwait2(epfd, ev, max, t, sigmask);
+	int n;
+
+	if (real_epoll_pwait2) {
+		n = real_epoll_pwait2(epfd, ev, max, t, sigmask);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+	}
 	return real_epoll_pwait(epfd, ev, max,
 				(int)((max_timeout_ns + 999999) / 1000000),
 				sigmask);

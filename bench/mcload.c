@@ -569,7 +569,7 @@ static void usage(const char *prog)
 		"Usage: %s [-4|-6] -a ADDR -p PORT -r RATE -d SECONDS [-c CONNS]\n"
 		"       [-k KEYS] [-K KEY_SIZE] [-V VALUE_SIZE] [-g GET_RATIO]\n"
 		"       [-w WARMUP_SECONDS] [-e] [-S SEED] [-C CPU]\n"
-		"       [-T DRAIN_TIMEOUT_SECONDS] [-L]\n", prog);
+		"       [-T DRAIN_TIMEOUT_SECONDS] [-L] [-m]\n", prog);
 	exit(2);
 }
 

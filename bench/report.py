@@ -50,7 +50,7 @@ def figures(p):
          "p95_ms": rep["lat_us"]["p95"] / 1000,
          "p99_ms": rep["lat_us"]["p99"] / 1000, "cpu": c["cpu"] * 100,
          "irq": c["irqs"] / n, "softirq": c["net_rx"] / n,
-         "cpu_us_per_req": c["cpu"] * c["time"] / n * 1e6,
+         "cpu_us_per_req": c["cpu"] * c["time"] / max(rep["completed"], 1) * 1e6,
          "errors": rep["errors"] + rep["lost"]}
     if "polls" in c:
         f["polls"] = c["polls"] / n
@@ -87,13 +87,15 @@ class Matrix:
         self.reps = {}
         groups = {}
         for p in self.points:
-            if p["load"] == "saturation" or p["report"] is None:
+            if p["load"] == "saturation":
                 continue
-            groups.setdefault((p["workload"], p["scenario"], p["load"]),
-                              []).append(figures(p))
+            # a MAX search that sustained no rate: 0 requests/s
+            f = figures(p) if p["report"] is not None else {"qps": 0.0}
+            groups.setdefault((p["workload"], p["scenario"], p["load"]), []).append(f)
         for key, fs in groups.items():
             self.reps[key] = len(fs)
-            self.rows[key] = {m: agg([f[m] for f in fs]) for m in fs[0]}
+            self.rows[key] = {m: agg([f[m] for f in fs if m in f])
+                              for m in dict.fromkeys(k for f in fs for k in f)}
         self.workloads = list(dict.fromkeys(p["workload"] for p in self.points))
         self.loads = {w: list(dict.fromkeys(p["load"] for p in self.points
                                             if p["workload"] == w and
@@ -154,7 +156,8 @@ def table(mx, fp, quick):
              "scaled.",
              "",
              "| mode | settings |",
-             "|---|---|"] + [f"| {s} | {m['described'][s]} |" for s in m["scenarios"]] + [
+             "|---|---|"] + [f"| {s} | {m.get('described', {}).get(s, '?')} |"
+                                       for s in m["scenarios"]] + [
              "",
              "MAX: the highest rate sustained (>= 97% achieved, no loss) with p99 <= "
              f"{m['p99_bound_ms']:g} ms.  Median of {m['reps']} "
