@@ -28,9 +28,9 @@ gro-flush-timeout, swept over 10, 20, 50 and 200 us (--quick: 20):
   suspendX  defer-hard-irqs 100, gro-flush-timeout X, irq-suspend-timeout
             20 ms; epoll as suspend0
 
-A TCG guest answers a request in hundreds of microseconds where the
-study's hardware took about one, and its timers fire late by about as
-much: the microsecond times (gro-flush-timeout, busy poll, the epoll_wait
+A request costs the TCG guest's server vCPU hundreds of microseconds
+(320 to 1040 us at 25% load, make bench of 2026-12-05), and its timers
+fire late: the microsecond times (gro-flush-timeout, busy poll, the epoll_wait
 cap) are scaled by SCALE, and every scaled value is reported with the
 scale.  irq-suspend-timeout (20 ms), counts and budgets are not scaled.
 
